@@ -1,0 +1,464 @@
+"""Layout repair: raw directive text → clean paragraphs, with an offset map back to the raw text.
+
+Repair never changes the authors' letters. It only decides, at each line break, whether
+the break was a split inside a word (join), a hard wrap (space) or a paragraph break, and it
+respaces run-together words where the dictionary leaves no doubt. Split words are rejoined
+by a small dynamic programme that scores candidate tokens with Vietnamese syllable
+statistics (see `lexicon.py`).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.lexicon import LETTER_RE, Lexicon, default_lexicon
+from ingest.model import Repair, RepairStats
+
+MAX_PIECES_PER_TOKEN = 10
+INVALID_PER_SYLLABLE = -14.0   # an unknown letter string costs more the more syllables it hides
+SINGLE_CAPITAL = -10.0
+KNOWN_ACRONYM = -5.0
+UNKNOWN_ACRONYM = -8.0
+WORD_BONUS = 4.0
+
+_SEPARATOR_RE = re.compile(r"^[-_=*.·…]{3,}$")
+_CODE_SPLIT_RE = re.compile(r"[/\-.]")
+_ACRONYM_RE = re.compile(r"^[A-ZĐ][A-ZĐ]+[a-z]?$|^[A-ZĐ][a-z][A-ZĐ]+$")
+_LEADING_PUNCT = "([“\"'‘«"
+_TRAILING_PUNCT = ".,;:)]”\"'’»!?%…"
+_ITEM_MARKER_RE = re.compile(
+    r"^(?:[IVXLC]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[-–+•]|Điều\s+\d+\.?)\s+\S"
+)
+_HEADER_KEYWORD_RE = re.compile(
+    r"^(?:Số\s*:|V/v\b|Về việc\b|Kính\s+gửi|Nơi\s+nhận|KT\.|TL\.|TM\.|TUQ\.|Q\.\s|Căn\s+cứ|"
+    r"CỘNG\s+HÒA|CỘNG\s+HOÀ|Độc\s+lập|QUYẾT\s+ĐỊNH|CÔNG\s+ĐIỆN|KẾ\s+HOẠCH|THÔNG\s+BÁO|"
+    r"CHỈ\s+THỊ|HƯỚNG\s+DẪN|[A-ZĐ][\w\s]{1,25},\s+ngày\s+\d)"
+)
+_PLACE_DATE_RE = re.compile(r"^[A-ZĐ][\w\s]{1,25},\s+ngày\s+\d")
+_BODY_OPENER_RE = re.compile(r"^(?:Ngày\s+\d{1,2}/\d|Căn\s+cứ\s|Thực\s+hiện\s|Để\s|Thời\s+gian\s|"
+                             r"Trong\s+(?:những|thời)\s|Năm\s+\d{4})")
+_BOILERPLATE_FILE = Path(__file__).parent / "data" / "boilerplate.txt"
+
+
+@lru_cache(maxsize=1)
+def known_abbreviations() -> frozenset[str]:
+    path = Path(__file__).parent / "data" / "abbreviations.txt"
+    return frozenset(line.split("#")[0].strip() for line in
+                     path.read_text(encoding="utf-8").splitlines() if line.split("#")[0].strip())
+
+
+@lru_cache(maxsize=1)
+def boilerplate_patterns() -> list[re.Pattern[str]]:
+    lines = _BOILERPLATE_FILE.read_text(encoding="utf-8").splitlines()
+    return [re.compile(rf"^(?:{line})$", re.IGNORECASE) for line in lines
+            if line.strip() and not line.startswith("#")]
+
+
+@dataclass
+class RepairResult:
+    text: str
+    offset_map: list[int]              # repaired index → raw index; one extra entry at the end
+    stats: RepairStats = field(default_factory=RepairStats)
+    repairs: list[Repair] = field(default_factory=list)
+
+
+@dataclass
+class _Piece:
+    text: str
+    start: int                          # offset in the NFC text
+    line: int
+
+
+# ---------------------------------------------------------------- NFC with offsets
+
+def nfc_with_offsets(raw: str) -> tuple[str, list[int], int]:
+    """NFC-normalise while keeping, for each output char, the index of its raw source char."""
+    if unicodedata.is_normalized("NFC", raw):
+        return raw, list(range(len(raw))), 0
+    out: list[str] = []
+    offsets: list[int] = []
+    changes = 0
+    cluster_start = 0
+    for i in range(1, len(raw) + 1):
+        if i < len(raw) and unicodedata.combining(raw[i]):
+            continue
+        cluster = raw[cluster_start:i]
+        normal = unicodedata.normalize("NFC", cluster)
+        if normal != cluster:
+            changes += 1
+        out.append(normal)
+        offsets.extend([cluster_start] * len(normal))
+        cluster_start = i
+    return "".join(out), offsets, changes
+
+
+# ---------------------------------------------------------------- token scoring
+
+class _Scorer:
+    def __init__(self, lexicon: Lexicon, vocabulary: set[str]):
+        self.lexicon = lexicon
+        self.vocabulary = vocabulary
+        self._cache: dict[str, float] = {}
+
+    def core(self, token: str) -> str:
+        return token.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
+
+    def score(self, token: str) -> float:
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        core = self.core(token)
+        if not core:
+            value = 0.0
+        else:
+            value = sum(self._score_part(p) for p in _CODE_SPLIT_RE.split(core) if p)
+        self._cache[token] = value
+        return value
+
+    def _score_part(self, part: str) -> float:
+        if part.isdigit():
+            return 0.0
+        if not LETTER_RE.match(part):
+            # Letters mixed with digits or symbols: plausible only as a whole-seen code.
+            return KNOWN_ACRONYM if part in self.vocabulary else _invalid_cost(part)
+        if _case_shape_ok(part):
+            logprob = self.lexicon.syllable_logprob(part)
+            if logprob is not None:
+                return logprob
+        if len(part) == 1 and part.isupper():
+            return SINGLE_CAPITAL
+        if _ACRONYM_RE.match(part):
+            return KNOWN_ACRONYM if part in self.vocabulary else UNKNOWN_ACRONYM
+        if part in self.vocabulary and len(part) > 1:
+            return UNKNOWN_ACRONYM
+        return _invalid_cost(part)
+
+    def bigram_bonus(self, left: str, right: str) -> float:
+        a, b = self.core(left), self.core(right)
+        if a and b and LETTER_RE.match(a) and LETTER_RE.match(b) and self.lexicon.is_word(a, b):
+            return WORD_BONUS
+        return 0.0
+
+
+_VOWEL_RUN_RE = re.compile(r"[aăâeêioôơuưyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]+",
+                           re.IGNORECASE)
+
+
+def _invalid_cost(part: str) -> float:
+    cost = INVALID_PER_SYLLABLE * max(1, len(_VOWEL_RUN_RE.findall(part)))
+    # Case flipping inside a token ("vàTTHC") is a strong sign of two words run together.
+    return cost if _case_shape_ok(part) else cost + INVALID_PER_SYLLABLE
+
+
+def _case_shape_ok(part: str) -> bool:
+    return part.islower() or part.isupper() or (part[0].isupper() and part[1:].islower())
+
+
+# ---------------------------------------------------------------- boundary decisions
+
+def _forced_decision(left: str, right: str) -> str | None:
+    """'join', 'space' or None (ambiguous) for a line break between two pieces."""
+    if left in ("-", "+", "•", "–") or left in known_abbreviations() \
+            or right in known_abbreviations():
+        return "space"                      # a bullet marker alone, or a whole abbreviation
+    first, last = right[0], left[-1]
+    if first in ".,;:)]!?%…":
+        return "join"
+    if last in "([“/" or first in "/":
+        return "join"
+    if last == "-" and len(left) > 1:
+        return "join"
+    if first == "-" and len(right) > 1 and left[-1].isalnum() and right[1].isalnum():
+        return "join"
+    if last in ",;:!?)]”\"":
+        return "space"
+    if last.isdigit() and first.isdigit():
+        return "join"
+    if last.isdigit() != first.isdigit() and (last.isalnum() and first.isalnum()):
+        return "space"
+    if last == "." and first.isalpha():
+        return "space"
+    if not (last.isalnum() and first.isalnum()):
+        return "space"
+    return None
+
+
+def _choose_joins(pieces: list[_Piece], scorer: _Scorer, prev_token: str | None) -> list[bool]:
+    """Best join/space choice for a run of pieces linked by ambiguous line breaks.
+
+    Dynamic programme over token boundaries; state = span of the last token, so a
+    dictionary bigram (prev, current) can earn a bonus.
+    """
+    n = len(pieces)
+    texts = [p.text for p in pieces]
+    # best[(i, j)] = (score, back-pointer i_prev) for a last token spanning pieces i..j
+    best: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {}
+    for j in range(min(n, MAX_PIECES_PER_TOKEN)):
+        token = "".join(texts[: j + 1])
+        bonus = scorer.bigram_bonus(prev_token, token) if prev_token else 0.0
+        best[(0, j)] = (scorer.score(token) + bonus, None)
+    for i in range(1, n):
+        previous = [(key, val) for key, val in best.items() if key[1] == i - 1]
+        for j in range(i, min(n, i + MAX_PIECES_PER_TOKEN)):
+            token = "".join(texts[i: j + 1])
+            own = scorer.score(token)
+            choice = None
+            for key, (score, _) in previous:
+                left_token = "".join(texts[key[0]: key[1] + 1])
+                total = score + own + scorer.bigram_bonus(left_token, token)
+                if choice is None or total > choice[0]:
+                    choice = (total, key)
+            if choice is not None:
+                best[(i, j)] = choice
+    end_key = max((k for k in best if k[1] == n - 1), key=lambda k: best[k][0])
+    joins = [True] * (n - 1)
+    key: tuple[int, int] | None = end_key
+    while key is not None:
+        if key[0] > 0:
+            joins[key[0] - 1] = False
+        key = best[key][1]
+    return joins
+
+
+# ---------------------------------------------------------------- respacing
+
+def _respace(token: str, lexicon: Lexicon) -> list[str] | None:
+    """Split a run-together token (trựcthuộc, BHYTnăm) when exactly one split is certain."""
+    core = token.rstrip(_TRAILING_PUNCT).lstrip(_LEADING_PUNCT)
+    if len(core) < 4 or not LETTER_RE.match(core) or lexicon.is_syllable(core) \
+            or _ACRONYM_RE.match(core):
+        return None
+    candidates = []
+    for cut in range(1, len(core)):
+        left, right = core[:cut], core[cut:]
+        if not _case_shape_ok(right) or not right[0].isalpha():
+            continue
+        if left.isupper() and len(left) >= 2 and right.islower() and lexicon.is_syllable(right):
+            candidates.append(cut)
+        elif _case_shape_ok(left) and lexicon.is_syllable(left) and lexicon.is_syllable(right) \
+                and lexicon.is_word(left, right):
+            candidates.append(cut)
+    if len(candidates) != 1:
+        return None
+    cut = token.index(core) + candidates[0]
+    return [token[:cut], token[cut:]]
+
+
+# ---------------------------------------------------------------- main entry
+
+def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
+    lexicon = lexicon or default_lexicon()
+    stats = RepairStats()
+    repairs: list[Repair] = []
+    text, nfc_map, stats.nfc_changes = nfc_with_offsets(raw)
+
+    lines = _split_lines(text)
+    lines = _strip_boilerplate(lines, stats, repairs, nfc_map)
+
+    pieces: list[_Piece] = []
+    line_flags: list[tuple[bool, bool]] = []          # (leading space, trailing space) per line
+    blank_before: list[bool] = []
+    previous_blank = False
+    separator_lines: set[int] = set()
+    for line_no, (line, start) in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            previous_blank = True
+            line_flags.append((False, False))
+            continue
+        if _SEPARATOR_RE.match(stripped):
+            separator_lines.add(line_no)
+        line_flags.append((line[:1].isspace(), line[-1:].isspace()))
+        first = True
+        for match in re.finditer(r"\S+", line):
+            pieces.append(_Piece(match.group(), start + match.start(), line_no))
+            blank_before.append(previous_blank and first)
+            first = False
+        previous_blank = False
+
+    vocabulary = _clean_vocabulary(pieces)
+    scorer = _Scorer(lexicon, vocabulary)
+
+    # boundary[k] between pieces[k] and pieces[k+1]: 'join' | 'space' | 'break' | 'amb'
+    boundary: list[str] = []
+    for k in range(len(pieces) - 1):
+        a, b = pieces[k], pieces[k + 1]
+        if a.line == b.line:
+            boundary.append("space")
+        elif blank_before[k + 1] or a.line in separator_lines or b.line in separator_lines:
+            boundary.append("break")
+        elif line_flags[b.line][0] or line_flags[a.line][1]:
+            # Whitespace at the break marks a real space, unless punctuation follows.
+            boundary.append("join" if b.text[0] in ".,;:)" else "space")
+        else:
+            boundary.append(_forced_decision(a.text, b.text) or "amb")
+
+    k = 0
+    while k < len(boundary):
+        if boundary[k] != "amb":
+            k += 1
+            continue
+        run_end = k
+        while run_end < len(boundary) and boundary[run_end] == "amb":
+            run_end += 1
+        run = pieces[k: run_end + 1]
+        prev_token = pieces[k - 1].text if k > 0 and boundary[k - 1] == "space" else None
+        for offset, joined in enumerate(_choose_joins(run, scorer, prev_token)):
+            boundary[k + offset] = "join" if joined else "space"
+        k = run_end
+
+    return _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw)
+
+
+def _split_lines(text: str) -> list[tuple[str, int]]:
+    lines = []
+    start = 0
+    for line in text.split("\n"):
+        lines.append((line.rstrip("\r"), start))
+        start += len(line) + 1
+    return lines
+
+
+def _strip_boilerplate(lines, stats, repairs, nfc_map):
+    patterns = boilerplate_patterns()
+
+    def is_boilerplate(line: str) -> bool:
+        stripped = line.strip()
+        return bool(stripped) and any(p.match(stripped) for p in patterns)
+
+    def is_blank_or_boilerplate(line: str) -> bool:
+        return not line.strip() or is_boilerplate(line)
+
+    first = 0
+    while first < len(lines) and is_blank_or_boilerplate(lines[first][0]):
+        first += 1
+    last = len(lines)
+    while last > first and is_blank_or_boilerplate(lines[last - 1][0]):
+        last -= 1
+    for line, start in lines[:first] + lines[last:]:
+        if line.strip():
+            stats.boilerplate_lines += 1
+            repairs.append(Repair(kind="strip_boilerplate", raw_start=_raw(nfc_map, start),
+                                  raw_end=_raw(nfc_map, start + len(line))))
+    return lines[first:last]
+
+
+def _raw(nfc_map: list[int], index: int) -> int:
+    if not nfc_map:
+        return index
+    return nfc_map[min(index, len(nfc_map) - 1)] if index < len(nfc_map) else nfc_map[-1] + 1
+
+
+def _clean_vocabulary(pieces: list[_Piece]) -> set[str]:
+    """Pieces seen whole inside long lines: evidence that a code or acronym is real."""
+    per_line: dict[int, int] = {}
+    for piece in pieces:
+        per_line[piece.line] = per_line.get(piece.line, 0) + 1
+    vocabulary = set()
+    for piece in pieces:
+        if per_line[piece.line] >= 4:
+            core = piece.text.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
+            for part in _CODE_SPLIT_RE.split(core):
+                if len(part) > 1:
+                    vocabulary.add(part)
+    return vocabulary
+
+
+def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairResult:
+    out: list[str] = []
+    offsets: list[int] = []
+    cross_line_positions: list[int] = []       # indices in `out` of cross-line separators
+
+    def emit(s: str, raw_positions: list[int]) -> None:
+        out.append(s)
+        offsets.extend(raw_positions)
+
+    for k, piece in enumerate(pieces):
+        split = _respace(piece.text, lexicon)
+        if split:
+            stats.respaced_words += 1
+            repairs.append(Repair(kind="respace_word", raw_start=_raw(nfc_map, piece.start),
+                                  raw_end=_raw(nfc_map, piece.start + len(piece.text)),
+                                  after=" ".join(split)))
+            left = len(split[0])
+            emit(split[0], [_raw(nfc_map, piece.start + i) for i in range(left)])
+            emit(" ", [_raw(nfc_map, piece.start + left)])
+            emit(split[1], [_raw(nfc_map, piece.start + left + i) for i in range(len(split[1]))])
+        else:
+            emit(piece.text, [_raw(nfc_map, piece.start + i) for i in range(len(piece.text))])
+        if k == len(pieces) - 1:
+            break
+        decision = boundary[k]
+        gap_raw = _raw(nfc_map, piece.start + len(piece.text))
+        nxt = pieces[k + 1]
+        if decision == "join":
+            stats.split_joins += 1
+            repairs.append(Repair(kind="join_split", raw_start=gap_raw,
+                                  raw_end=_raw(nfc_map, nxt.start)))
+            continue
+        if nxt.line != piece.line:
+            cross_line_positions.append(sum(len(s) for s in out))
+            emit("\n" if decision == "break" else " ", [gap_raw])
+        else:
+            emit(" ", [gap_raw])
+
+    text = "".join(out)
+    chars = list(text)
+    line_start = 0
+    for position in cross_line_positions:
+        line_start = max(line_start, text.rfind("\n", line_start, position) + 1)
+        if chars[position] == " " and _is_structural_break(chars, position, line_start):
+            chars[position] = "\n"
+        if chars[position] == "\n":
+            line_start = position + 1
+    for position in cross_line_positions:
+        if chars[position] == "\n":
+            stats.paragraph_breaks += 1
+            kind = "paragraph_break"
+        else:
+            stats.wrap_spaces += 1
+            kind = "newline_to_space"
+        repairs.append(Repair(kind=kind, raw_start=offsets[position],
+                              raw_end=offsets[position] + 1, after=chars[position]))
+    text = "".join(chars)
+    offsets.append(len(raw))
+    return RepairResult(text=text, offset_map=offsets, stats=stats, repairs=repairs)
+
+
+def _is_structural_break(chars: list[str], position: int, line_start: int) -> bool:
+    prev_line = "".join(chars[line_start: position])
+    after = "".join(chars[position + 1: position + 81])
+    if prev_line.strip() in known_abbreviations():
+        return False        # "KT.\n TỔNG GIÁM ĐỐC": the signing authority belongs to its title
+    keyword = _HEADER_KEYWORD_RE.match(after)
+    if keyword:
+        # "Hà\n  Nội, ngày": the place name began on the previous line; break before it instead.
+        continued = prev_line.strip() + " " + after
+        return not (len(prev_line.strip()) < 20 and _PLACE_DATE_RE.match(continued)
+                    and _PLACE_DATE_RE.match(after))
+    ends_sentence = bool(re.search(r"[.:;!?]$|\./\.$", prev_line.rstrip()))
+    if _ITEM_MARKER_RE.match(after) and (ends_sentence or not prev_line.strip()):
+        return True
+    # The last recipient line runs straight into the body's opening sentence.
+    if _ITEM_MARKER_RE.match(prev_line) and _BODY_OPENER_RE.match(after):
+        return True
+    # A list item that ended its sentence at the line end: what follows is a new paragraph.
+    if _ITEM_MARKER_RE.match(prev_line) and prev_line.rstrip().endswith((".", ";")) \
+            and after[:1].isupper() and len(prev_line) > 2:
+        return True
+    prev_letters = re.sub(r"[^\w]", "", prev_line.rsplit(" ", 1)[-1] if prev_line else "")
+    next_words = after.split(" ", 2)[:2]
+    if prev_line.strip() and _is_upper_line(prev_line) and next_words \
+            and any(w[:1].isupper() and any(c.islower() for c in w[1:]) for w in next_words):
+        return True
+    if ends_sentence and prev_letters and _is_upper_line(" ".join(after.split(" ", 2)[:2])):
+        return True
+    return False
+
+
+def _is_upper_line(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters)
