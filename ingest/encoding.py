@@ -11,6 +11,7 @@ breaks that shape while correctly decoded text keeps it.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import unicodedata
@@ -106,14 +107,15 @@ class _LegacyTable:
 def _legacy_table(scheme: str) -> _LegacyTable:
     if scheme not in LEGACY_SCHEMES:
         raise ValueError(f"unknown legacy encoding {scheme!r}; expected one of {LEGACY_SCHEMES}")
-    letters: dict[str, str] = json.loads(LEGACY_TABLES_PATH.read_text(encoding="utf-8"))[scheme]["letters"]
+    tables = json.loads(LEGACY_TABLES_PATH.read_text(encoding="utf-8"))
+    letters: dict[str, str] = tables[scheme]["letters"]
     decode = {legacy: letter for letter, legacy in letters.items()}
     if scheme == "VNI":
         # Accept a mark byte whose case differs from its base letter; the base decides the case.
         for letter, legacy in letters.items():
             if len(legacy) == 2:
                 decode.setdefault(legacy[0] + legacy[1].swapcase(), letter)
-    alternatives = sorted(decode, key=len, reverse=True)  # longest first: "ôù" (ớ) before "ô" (ơ)
+    alternatives = sorted(decode, key=len, reverse=True)  # "ôù" (ớ) must win over "ô" (ơ)
     pattern = re.compile("|".join(re.escape(a) for a in alternatives))
     return _LegacyTable(encode=dict(letters), decode=decode, decode_pattern=pattern)
 
@@ -160,7 +162,7 @@ def _restore_capitals(line: str) -> str:
     A word with one leading capital ("Xã") may be a capitalised word or a capitals-font
     word; it is uppercased only when every neighbouring word on its line is in capitals.
     """
-    words = [m for m in _WORD.finditer(line)]
+    words = list(_WORD.finditer(line))
     pieces, last = [], 0
     for i, match in enumerate(words):
         word = match.group()
@@ -221,14 +223,16 @@ def _convert_legacy_lines(text: str, scheme: str) -> str:
         converted = convert_legacy(line, scheme)
         valid_before, invalid_before = _syllable_counts(line)
         valid_after, invalid_after = _syllable_counts(converted)
-        out.append(line if valid_after - invalid_after < valid_before - invalid_before else converted)
+        reads_worse = valid_after - invalid_after < valid_before - invalid_before
+        out.append(line if reads_worse else converted)
     return "".join(out)
 
 
 # --- bytes -> text -------------------------------------------------------------------------
 
 _BINARY_SIGNATURES = (
-    (b"%PDF", "a PDF document; upload PDFs with the .pdf extension so their text layer is extracted"),
+    (b"%PDF", "a PDF document; upload PDFs with the .pdf extension so their text layer "
+              "is extracted"),
     (b"PK\x03\x04", "a ZIP archive such as .docx; upload Word files with the .docx extension "
                     "so their text is extracted"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Office (.doc/.xls) file; save it as .docx "
@@ -238,10 +242,12 @@ _BINARY_SIGNATURES = (
     (b"GIF8", "a GIF image; upload the document's text, not a picture of it"),
     (b"\x7fELF", "an ELF executable, not a document"),
 )
-_BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
-    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+_BOMS = (  # (BOM, codec for the bytes after it, name reported); UTF-32 LE before UTF-16 LE
+    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"), (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32"),
+    (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"), (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
 )
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _CONTROL_BYTES = frozenset(range(0x20)) - frozenset(b"\t\n\v\f\r\x1a\x1b")
 _MAX_CONTROL_SHARE = 0.05
 _BINARY_CHECK_BYTES = 65_536
@@ -269,7 +275,8 @@ def _reject_binary_bytes(data: bytes, name: str) -> None:
 
 def _reject_control_characters(text: str, name: str) -> None:
     head = text[:_BINARY_CHECK_BYTES]
-    if sum(ord(c) in _CONTROL_BYTES for c in head) > _MAX_CONTROL_SHARE * len(head) or "\x00" in head:
+    controls = sum(ord(c) in _CONTROL_BYTES for c in head)
+    if "\x00" in head or controls > _MAX_CONTROL_SHARE * len(head):
         raise UndecodableInput(
             f"{name}: binary data (control characters after decoding), not a text file; "
             "upload UTF-8 text, or a .pdf/.docx file under its own extension"
@@ -287,17 +294,19 @@ def decode_bytes(data: bytes, name: str = "input") -> DecodedText:
     Font-encoded Vietnamese that reached us as Unicode is converted too. Raises
     UndecodableInput for empty, binary or unreadable input.
     """
+    name = _CONTROL_CHARACTERS.sub(" ", name)  # keep every message on one line
     _reject_empty(data, name)
     _reject_known_binary_format(data, name)
     converted_from = None
-    for bom, codec in _BOMS:
+    for bom, codec, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                text, encoding = data.decode(codec), codec
+                text = data[len(bom):].decode(codec)
             except UnicodeDecodeError as err:
                 raise UndecodableInput(
-                    f"{name}: starts with a {codec.upper()} byte-order mark but byte {err.start} "
-                    "is invalid in that encoding; save the file as UTF-8"
+                    f"{name}: starts with a {encoding.removesuffix('-sig').upper()} byte-order "
+                    f"mark but the byte at offset {err.start + len(bom)} is invalid in that "
+                    "encoding; save the file as UTF-8"
                 ) from None
             _reject_control_characters(text, name)  # binary data can begin with BOM-like bytes
             break
@@ -315,7 +324,10 @@ def decode_bytes(data: bytes, name: str = "input") -> DecodedText:
     return DecodedText(unicodedata.normalize("NFC", text), encoding, converted_from)
 
 
-def _decode_legacy_bytes(data: bytes, name: str, utf8_error: UnicodeDecodeError) -> tuple[str, str, str | None]:
+def _decode_legacy_bytes(
+    data: bytes, name: str, utf8_error: UnicodeDecodeError
+) -> tuple[str, str, str | None]:
+    """Windows-1258 if it reads as Vietnamese, else TCVN3/VNI font bytes, else reject."""
     try:
         # Windows-1258 writes most tones as combining marks after the letter: NFC joins them.
         text = unicodedata.normalize("NFC", data.decode("cp1258"))

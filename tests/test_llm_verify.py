@@ -170,3 +170,68 @@ def test_translation_rejects_lost_date_repetition_and_empty():
     assert translate_clause(_CannedLLM(loop), CLAUSE_7, GLOSSARY) is None
     assert check_translation(CLAUSE_1, "Implement Official Letter 133/BHXH-TTKT of January 14, 2022.") is None
     assert "133" in check_translation(CLAUSE_1, "Implement the Official Letter of 14/01/2022.")
+
+
+# ------------------------------------------------------------- backends (no model)
+
+def test_build_llm_none_and_missing_model_never_download():
+    import pytest
+    from service.llm import build_llm
+
+    assert build_llm({"backend": "none"}) is None
+    with pytest.raises(FileNotFoundError):
+        build_llm({"backend": "llamacpp", "model_path": "/nonexistent/model.gguf"})
+    with pytest.raises(ValueError):
+        build_llm({"backend": "openai"})
+
+
+def test_openai_like_backend_caps_tokens_and_streams():
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from service.llm import build_llm, generate, prompt_messages, stream_tokens
+
+    requests: list[dict] = []
+    reply = "Báo cáo trước ngày 20/5/2022 [1]."
+
+    class Stub(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            requests.append(body)
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for piece in ("Báo cáo ", "trước ngày ", "20/5/2022 [1]."):
+                    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                return
+            data = json.dumps({
+                "id": "c", "object": "chat.completion", "created": 0, "model": "m",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": reply}}],
+            }).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = HTTPServer(("127.0.0.1", 0), Stub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        llm = build_llm({"backend": "openai", "api_model": "m",
+                         "api_base": f"http://127.0.0.1:{server.server_port}/v1"})
+        messages = prompt_messages("judge_support", n="1", clause="c", sentence="s")
+        assert generate(llm, messages, max_tokens=7) == reply
+        assert requests[-1]["max_tokens"] == 7 and requests[-1]["messages"][0]["role"] == "system"
+        assert "".join(stream_tokens(llm, messages, max_tokens=9)) == reply
+        assert requests[-1]["max_tokens"] == 9
+    finally:
+        server.shutdown()
