@@ -100,8 +100,9 @@ class _ChunkBaseline:
     name = "baseline"
 
     def __init__(self, clause_spans: ClauseSpans, *, answer_chunks: int = 3, rank_depth: int = 10,
-                 chunk_size: int = 512, chunk_overlap: int = 50):
-        self.chunks = chunk_raw_files(clause_spans, chunk_size, chunk_overlap)
+                 chunk_size: int = 512, chunk_overlap: int = 50, chunks: list[RawChunk] | None = None):
+        # `chunks` lets two baselines share one split (and one tokenizer load).
+        self.chunks = chunks if chunks is not None else chunk_raw_files(clause_spans, chunk_size, chunk_overlap)
         self.answer_chunks = answer_chunks
         self.rank_depth = rank_depth
 

@@ -32,7 +32,7 @@ PLACE_DATE_RE = re.compile(
     rf"([{_UPPER}][\w\s.]{{1,30}}?),\s*ngày\s*(\d{{1,2}})\s*tháng\s*(\d{{1,2}})\s*năm\s*(\d{{4}})")
 _MARKERS = [
     ("roman", re.compile(r"^([IVXLC]{1,5})\.\s+")),
-    ("article", re.compile(r"^Điều\s+(\d+)\.?\s+")),
+    ("article", re.compile(r"^Điều\s+(\d+)\.\s+")),
     ("subnumber", re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\s+")),
     ("number", re.compile(r"^(\d{1,2})\.\s+")),
     ("letter", re.compile(r"^([a-zđ])\)\s+")),
@@ -89,11 +89,11 @@ def normalise_number(text: str) -> str:
 
 
 def kind_from_number(number: str) -> str | None:
-    codes = re.split(r"[/\-]", number)[1:]
+    """The first code after the number (and year) names the kind: 968/CĐ-TTg → Công điện."""
+    codes = [c for c in re.split(r"[/\-]", number)[1:] if not c.isdigit()]
     table = {row["code"]: row["vi"] for row in kinds_table()}
-    for code in codes:
-        if code in table:
-            return table[code]
+    if codes and codes[0] in table:
+        return table[codes[0]]
     if len(codes) >= 2:
         return "Công văn"     # agency-unit codes such as BHXH-TCCB are dispatches
     return None
@@ -195,8 +195,14 @@ def parse_document(repair: RepairResult, raw: str, file: str) -> Document:
     else:
         body_start = 0
         for i, p in enumerate(paras[: min(len(paras), 15)]):
+            if _marker_of(p.text):
+                break
             if _is_header_para(p.text):
                 body_start = i + 1
+        # A titled document (KẾ HOẠCH, QUYẾT ĐỊNH) carries its subject on the line after the title.
+        if 0 < body_start < len(paras) and paras[body_start - 1].text.strip() in _KIND_TITLES \
+                and not _marker_of(paras[body_start].text):
+            body_start += 1
     body_end = footer_at if footer_at is not None else _signer_start(paras)
     header = paras[:body_start]
     body = paras[body_start:body_end]
@@ -281,8 +287,11 @@ def _parse_header(header: list[_Para], recipients_at: int | None, warnings: list
         except ValueError:
             warnings.append(f"invalid issue date: {place_date.group(0)}")
     subject = next((m for m in (re.match(r"^(?:V/v|Về việc)\s+(.+)$", c) for c in cells) if m), None)
+    titled = [i for i, c in enumerate(cells) if c in _KIND_TITLES]
     if subject:
         meta["subject"] = subject.group(1).strip(" |")
+    elif titled and titled[-1] + 1 < len(cells):
+        meta["subject"] = cells[titled[-1] + 1]
     elif header and recipients_at is not None and not number:
         # Lost header: what precedes "Kính gửi" is the tail of the subject line.
         fragment = " ".join(p.text for p in header[:recipients_at]).strip()
@@ -293,6 +302,8 @@ def _parse_header(header: list[_Para], recipients_at: int | None, warnings: list
         if re.search(rf"(?<![\w]){title}(?![\w])", flat):
             meta["kind"] = kind
             break
+    if "kind" not in meta and subject:
+        meta["kind"] = "Công văn"     # a V/v subject line is the mark of an official dispatch
     if "number" in meta and "kind" not in meta:
         meta["kind"] = kind_from_number(meta["number"])
     agency_lines = []
@@ -321,8 +332,11 @@ def _parse_header(header: list[_Para], recipients_at: int | None, warnings: list
 
 
 def _title_case(upper: str) -> str:
+    """'BẢO HIỂM XÃ HỘI TỈNH NINH BÌNH' → 'Bảo hiểm xã hội tỉnh Ninh Bình' (place names capitalised)."""
     text = upper.capitalize()
-    return re.sub(r"\bviệt nam\b", "Việt Nam", text)
+    text = re.sub(r"\bviệt nam\b", "Việt Nam", text)
+    return re.sub(r"\b(tỉnh|thành phố|huyện|quận|thị xã)\s+(.+)$",
+                  lambda m: m.group(1) + " " + m.group(2).title(), text)
 
 
 def _parse_footer(footer: list[_Para], warnings: list[str]) -> tuple[list[str], Signer | None]:
@@ -405,12 +419,16 @@ def build_clauses(number: str, body: list[_Para], source: Source,
 
     clauses: list[Clause] = []
 
-    def add(path, marker, paras, parent, kind=None):
+    segments_by_path: dict[str, Segments] = {}
+
+    def add(path, marker, paras, parent, segments=None):
         start, end = paras[0].start, paras[-1].end
         clause_text = source.repaired_text[start:end]
+        if segments:
+            segments_by_path[path] = segments
         clause = Clause(
             id=f"{number}#{path}", doc=number, path=path, marker=marker,
-            label_vi=label_vi(path), label_en=label_en(path), text=clause_text,
+            label_vi=label_vi(path, segments), label_en=label_en(path, segments), text=clause_text,
             span=(start, end), raw_span=source.raw_span(start, end), parent=parent,
             actors=find_actors(clause_text), deadlines=find_deadlines(clause_text))
         clauses.append(clause)
@@ -448,7 +466,10 @@ def build_clauses(number: str, body: list[_Para], source: Source,
             warnings.append(f"duplicate clause path {path}: kept with suffix")
             path = f"{path}~{len(seen_paths)}"
         seen_paths.add(path)
-        clause = add(path, group["marker"], group["paras"], parent_path)
+        own = {"dash": ("dash", segment[1:]), "plus": ("plus", segment[1:]),
+               "article": ("article", group["token"])}.get(group["kind"], (group["kind"], segment))
+        segments = segments_by_path.get(parent_path, []) + [own] if parent_path else [own]
+        clause = add(path, group["marker"], group["paras"], parent_path, segments)
         if parent:
             parent.children.append(path)
         stack.append((level, clause))
@@ -457,8 +478,8 @@ def build_clauses(number: str, body: list[_Para], source: Source,
     return clauses
 
 
-def _segment_label(segment: str, lang: str) -> tuple[str, str]:
-    """(kind, rendered) for one path segment."""
+def _segment_label(segment: str) -> tuple[str, str]:
+    """(kind, value) for one path segment written on its own."""
     if re.fullmatch(r"art\d+", segment):
         return "article", segment[3:]
     if segment[0] in "-+":
@@ -472,33 +493,40 @@ def _segment_label(segment: str, lang: str) -> tuple[str, str]:
     return "letter", segment
 
 
-def label_vi(path: str) -> str:
+Segments = list[tuple[str, str]]
+
+
+def segments_of(path: str) -> Segments:
+    """Best-effort split of a path written alone; the parser passes exact segments instead."""
+    return [_segment_label(part) for part in path.split(".")]
+
+
+def label_vi(path: str, segments: Segments | None = None) -> str:
     special = {"preamble": "phần mở đầu", "closing": "phần kết"}
     if path in special:
         return special[path]
     if re.fullmatch(r"p\d+", path):
         return f"đoạn {path[1:]}"
-    parts = []
-    bullet = None
-    for segment in path.split("."):
-        kind, value = _segment_label(segment, "vi")
-        if kind in ("dash", "plus") and bullet is None and segment is path.split(".")[-1]:
-            bullet = f"{'gạch đầu dòng' if kind == 'dash' else 'dấu cộng'} thứ {value}"
-            continue
-        parts.append({"roman": "mục", "article": "Điều", "number": "khoản", "subnumber": "tiểu mục",
-                      "letter": "điểm", "dash": "gạch đầu dòng", "plus": "dấu cộng"}[kind]
-                     + f" {value}")
-    base = " ".join(parts)
-    if bullet:
-        return f"{bullet} của {base}" if base else bullet
-    return base
+    return _label_vi(segments or segments_of(path))
+
+
+def _label_vi(segments: Segments) -> str:
+    kind, value = segments[-1]
+    rest = segments[:-1]
+    if kind in ("dash", "plus"):
+        bullet = f"{'gạch đầu dòng' if kind == 'dash' else 'dấu cộng'} thứ {value}"
+        return f"{bullet} của {_label_vi(rest)}" if rest else bullet
+    names = {"roman": "mục", "article": "Điều", "number": "khoản", "subnumber": "tiểu mục",
+             "letter": "điểm"}
+    own = f"{names[kind]} {value}"
+    return f"{_label_vi(rest)} {own}" if rest else own
 
 
 def _ordinal(n: int) -> str:
     return _ORDINALS_EN[n - 1] if 1 <= n <= len(_ORDINALS_EN) else f"{n}th"
 
 
-def label_en(path: str) -> str:
+def label_en(path: str, segments: Segments | None = None) -> str:
     special = {"preamble": "preamble", "closing": "closing paragraph"}
     if path in special:
         return special[path]
@@ -507,8 +535,7 @@ def label_en(path: str) -> str:
     section = None
     clause = ""
     extras = []
-    for segment in path.split("."):
-        kind, value = _segment_label(segment, "en")
+    for kind, value in segments or segments_of(path):
         if kind == "roman":
             section = f"section {value}"
         elif kind == "article":

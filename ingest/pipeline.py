@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from ingest.commentary import align, looks_like_commentary, match_identity, parse_commentary
 from ingest.loaders import ACCEPTED_SUFFIXES, DEFAULT_MAX_BYTES, IngestError, load_bytes, load_file
 from ingest.model import Commentary, Document, IdentityEvidence, RepairStats
-from ingest.parse import extract_references, label_en, label_vi, parse_document
+from ingest.parse import extract_references, parse_document
 from ingest.repair import repair_text
 
 
@@ -133,9 +133,9 @@ def renumber(document: Document, number: str, identity: IdentityEvidence,
     for clause in document.clauses:
         clause.doc = number
         clause.id = f"{number}#{clause.path}"
-        clause.label_vi, clause.label_en = label_vi(clause.path), label_en(clause.path)
     document.references = [r for r in extract_references(document) if r.number != number]
-    document.warnings = [w for w in document.warnings if "provisional ID" not in w]
+    document.warnings = [w for w in document.warnings if "provisional ID" not in w
+                         and not (issued and "no issue date" in w)]
 
 
 def resolve_batch(batch: Batch, manifest: dict[str, dict], known: list[Document],

@@ -30,7 +30,7 @@ _ACRONYM_RE = re.compile(r"^[A-ZĐ][A-ZĐ]+[a-z]?$|^[A-ZĐ][a-z][A-ZĐ]+$")
 _LEADING_PUNCT = "([“\"'‘«"
 _TRAILING_PUNCT = ".,;:)]”\"'’»!?%…"
 _ITEM_MARKER_RE = re.compile(
-    r"^(?:[IVXLC]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[-–+•]|Điều\s+\d+\.?)\s+\S"
+    r"^(?:[IVXLC]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[-–+•]|Điều\s+\d+\.)\s+\S"
 )
 _HEADER_KEYWORD_RE = re.compile(
     r"^(?:Số\s*:|V/v\b|Về việc\b|Kính\s+gửi|Nơi\s+nhận|KT\.|TL\.|TM\.|TUQ\.|Q\.\s|Căn\s+cứ|"
@@ -280,6 +280,9 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
         previous_blank = False
 
     vocabulary = _clean_vocabulary(pieces)
+    line_sizes: dict[int, int] = {}
+    for piece in pieces:
+        line_sizes[piece.line] = line_sizes.get(piece.line, 0) + 1
     scorer = _Scorer(lexicon, vocabulary)
 
     # boundary[k] between pieces[k] and pieces[k+1]: 'join' | 'space' | 'break' | 'amb'
@@ -293,6 +296,8 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
         elif line_flags[b.line][0] or line_flags[a.line][1]:
             # Whitespace at the break marks a real space, unless punctuation follows.
             boundary.append("join" if b.text[0] in ".,;:)" else "space")
+        elif _starts_item_line(b.line, pieces, k + 1, line_sizes):
+            boundary.append("space")      # "NĂM 2025\n1. Chỉ tiêu": an item starts, never a split
         else:
             boundary.append(_forced_decision(a.text, b.text) or "amb")
 
@@ -310,7 +315,16 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
             boundary[k + offset] = "join" if joined else "space"
         k = run_end
 
-    return _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw)
+    marked = {k for k in range(len(boundary)) if pieces[k].line != pieces[k + 1].line
+              and (line_flags[pieces[k + 1].line][0] or line_flags[pieces[k].line][1])}
+    return _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked)
+
+
+_ITEM_PIECE_RE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[IVXLC]{1,5}\.)$")
+
+
+def _starts_item_line(line: int, pieces: list[_Piece], index: int, line_sizes: dict[int, int]) -> bool:
+    return line_sizes.get(line, 0) >= 3 and bool(_ITEM_PIECE_RE.match(pieces[index].text))
 
 
 def _split_lines(text: str) -> list[tuple[str, int]]:
@@ -367,10 +381,11 @@ def _clean_vocabulary(pieces: list[_Piece]) -> set[str]:
     return vocabulary
 
 
-def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairResult:
+def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -> RepairResult:
     out: list[str] = []
     offsets: list[int] = []
     cross_line_positions: list[int] = []       # indices in `out` of cross-line separators
+    unmarked_positions: set[int] = set()       # ... whose raw break had no whitespace marker
 
     def emit(s: str, raw_positions: list[int]) -> None:
         out.append(s)
@@ -400,7 +415,9 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw) -> Repair
                                   raw_end=_raw(nfc_map, nxt.start)))
             continue
         if nxt.line != piece.line:
-            cross_line_positions.append(sum(len(s) for s in out))
+            cross_line_positions.append(len(offsets))
+            if k not in marked:
+                unmarked_positions.add(len(offsets))
             emit("\n" if decision == "break" else " ", [gap_raw])
         else:
             emit(" ", [gap_raw])
@@ -410,7 +427,11 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw) -> Repair
     line_start = 0
     for position in cross_line_positions:
         line_start = max(line_start, text.rfind("\n", line_start, position) + 1)
-        if chars[position] == " " and _is_structural_break(chars, position, line_start):
+        if chars[position] == " " and (
+                _is_structural_break(chars, position, line_start)
+                or position in unmarked_positions and _is_hard_upper_break(
+                    "".join(chars[line_start:position]),
+                    "".join(chars[position + 1: position + 120]).split("\n", 1)[0])):
             chars[position] = "\n"
         if chars[position] == "\n":
             line_start = position + 1
@@ -440,7 +461,8 @@ def _is_structural_break(chars: list[str], position: int, line_start: int) -> bo
         return not (len(prev_line.strip()) < 20 and _PLACE_DATE_RE.match(continued)
                     and _PLACE_DATE_RE.match(after))
     ends_sentence = bool(re.search(r"[.:;!?]$|\./\.$", prev_line.rstrip()))
-    if _ITEM_MARKER_RE.match(after) and (ends_sentence or not prev_line.strip()):
+    if _ITEM_MARKER_RE.match(after) and (ends_sentence or not prev_line.strip()
+                                         or _ITEM_MARKER_RE.match(prev_line)):
         return True
     # The last recipient line runs straight into the body's opening sentence.
     if _ITEM_MARKER_RE.match(prev_line) and _BODY_OPENER_RE.match(after):
@@ -456,6 +478,13 @@ def _is_structural_break(chars: list[str], position: int, line_start: int) -> bo
         return True
     if ends_sentence and prev_letters and _is_upper_line(" ".join(after.split(" ", 2)[:2])):
         return True
+    return False
+
+
+def _is_hard_upper_break(prev_line: str, next_line: str) -> bool:
+    """Two capitals lines with no wrap marker are two header lines (agency, parent agency)."""
+    return (_is_upper_line(prev_line) and _is_upper_line(next_line)
+            and len(prev_line.split()) >= 2 and len(next_line.split()) >= 2)
     return False
 
 

@@ -8,6 +8,7 @@ that is not in `citations`.
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -88,6 +89,7 @@ class Engine:
     def refresh(self) -> None:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)   # it logs each index build at DEBUG
         with self.lock:
             self.documents: dict[str, Document] = {d.number: d for d in self.store.documents()}
             self.commentaries: list[Commentary] = self.store.commentaries()
@@ -519,10 +521,14 @@ class Engine:
 
     # ------------------------------------------------------------ documents
     def document(self, number: str) -> Document:
-        number = unicodedata.normalize("NFC", number)
-        if number not in self.documents:
-            raise DocumentNotFound(number)
-        return self.documents[number]
+        """By full number, or by a bare number ("3476") when exactly one document has it."""
+        number = unicodedata.normalize("NFC", number.strip())
+        if number in self.documents:
+            return self.documents[number]
+        matches = [n for n in self.documents if n.split("/")[0] == number]
+        if len(matches) == 1:
+            return self.documents[matches[0]]
+        raise DocumentNotFound(number)
 
     def clause(self, clause_id: str) -> Clause:
         clause_id = unicodedata.normalize("NFC", clause_id)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 DEFAULT_MODEL_PATH = "models/qwen0.5b.gguf"
@@ -27,11 +27,14 @@ _LLAMA_LOCK = threading.Lock()
 
 
 class LLMSettings(BaseModel):
-    model_config = ConfigDict(extra="ignore", from_attributes=True)
+    # Aliases accept service.settings.Settings (llm, llm_model_path, ...) as is.
+    model_config = ConfigDict(extra="ignore", from_attributes=True, populate_by_name=True)
 
-    backend: Literal["none", "llamacpp", "openai"] = "none"
+    backend: Literal["none", "llamacpp", "openai"] = Field(
+        "none", validation_alias=AliasChoices("backend", "llm"))
     # llamacpp
-    model_path: str = DEFAULT_MODEL_PATH
+    model_path: Path = Field(Path(DEFAULT_MODEL_PATH),
+                             validation_alias=AliasChoices("model_path", "llm_model_path"))
     n_ctx: int = 2048
     n_threads: int = 2
     repeat_penalty: float = 1.2
@@ -39,16 +42,16 @@ class LLMSettings(BaseModel):
     temperature: float = 0.0
     max_new_tokens: int = 384
     # openai-compatible
-    api_base: str | None = None
-    api_model: str | None = None
-    api_key: str = "not-needed"
+    api_base: str | None = Field(None, validation_alias=AliasChoices("api_base", "llm_api_base"))
+    api_model: str | None = Field(None, validation_alias=AliasChoices("api_model", "llm_api_model"))
+    api_key: str | None = Field(None, validation_alias=AliasChoices("api_key", "llm_api_key"))
     context_window: int = 8192
     timeout_s: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "LLMSettings":
         env = {
-            "backend": os.environ.get("DQA_LLM_BACKEND"),
+            "backend": os.environ.get("DQA_LLM") or os.environ.get("DQA_LLM_BACKEND"),
             "model_path": os.environ.get("DQA_LLM_MODEL_PATH"),
             "api_base": os.environ.get("DQA_LLM_API_BASE"),
             "api_model": os.environ.get("DQA_LLM_API_MODEL"),
@@ -132,7 +135,7 @@ def build_openai_like(settings: LLMSettings) -> LLM:
     return OpenAILike(
         model=settings.api_model,
         api_base=settings.api_base,
-        api_key=settings.api_key,
+        api_key=settings.api_key or "not-needed",   # local servers ignore it
         is_chat_model=True,
         is_function_calling_model=False,
         context_window=settings.context_window,

@@ -1,0 +1,242 @@
+"""`dqa`: every operation of the API from the command line, with --json for scripts.
+
+Exit codes: 0 ok · 1 some input failed · 2 usage error · 3 not found · 4 store unavailable.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.tree import Tree
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="directive-qa: answers about Vietnamese directives with clause citations.")
+console = Console()
+err = Console(stderr=True)
+
+EXIT_FAILED, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_STORE = 1, 2, 3, 4
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(store: Optional[Path] = typer.Option(None, "--store", help="store folder (DQA_STORE)")):
+    if store is not None:
+        os.environ["DQA_STORE"] = str(store)
+
+
+def _settings():
+    from service.settings import Settings
+
+    return Settings()
+
+
+def _runtime():
+    from ingest.index import EmbedderMismatch, StoreLocked
+    from service.runtime import get_runtime
+
+    try:
+        return get_runtime(_settings())
+    except (StoreLocked, EmbedderMismatch) as error:
+        _fail(str(error), EXIT_STORE)
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@app.command()
+def normalize(file: Path, json_out: bool = typer.Option(False, "--json")):
+    """Print the repaired text of FILE (layout repair only; wording untouched)."""
+    from ingest.loaders import IngestError, load_file
+    from ingest.repair import repair_text
+
+    if not file.is_file():
+        _fail(f"{file}: no such file", EXIT_NOT_FOUND)
+    try:
+        decoded = load_file(file)
+    except IngestError as error:
+        _fail(str(error), EXIT_FAILED)
+    result = repair_text(decoded.text)
+    result.stats.encoding, result.stats.converted_from = decoded.encoding, decoded.converted_from
+    if json_out:
+        _print_json({"text": result.text, "stats": result.stats.model_dump()})
+    else:
+        sys.stdout.write(result.text + "\n")
+
+
+@app.command()
+def ingest(paths: list[Path], manifest: Optional[Path] = typer.Option(None, "--manifest"),
+           json_out: bool = typer.Option(False, "--json")):
+    """Ingest files and folders (.txt .md .html .docx .pdf) into the store."""
+    from ingest.pipeline import ingest_files
+
+    settings = _settings()
+    rt = _runtime()
+    known, known_commentaries = rt.known()
+    files = [p for p in paths]
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err, transient=True, disable=json_out) as progress:
+        from ingest.pipeline import collect_files
+
+        found, _ = collect_files(files)
+        parse_task = progress.add_task("parsing", total=len(found))
+        batch = ingest_files(files, manifest, settings.max_upload_bytes, known, known_commentaries,
+                             on_file=lambda _: progress.advance(parse_task))
+        index_task = progress.add_task("indexing", total=len(batch.documents))
+        reports = rt.commit_batch(batch, on_document=lambda _: progress.advance(index_task))
+    if json_out:
+        _print_json([r.model_dump(mode="json") for r in reports])
+    else:
+        for r in reports:
+            if r.status in ("error", "superseded"):
+                err.print(f"[red]error:[/red] {r.error}", highlight=False, soft_wrap=True)
+                continue
+            line = f"[green]{r.status}[/green] {Path(r.file).name}: {r.number or '-'}"
+            if r.status == "ok":
+                line += f" · {r.kind or '?'} · {r.issued or 'no date'} · {r.clauses} clauses"
+            if r.repair:
+                line += (f" · repairs: {r.repair.split_joins} joins, {r.repair.wrap_spaces} wraps, "
+                         f"{r.repair.paragraph_breaks} breaks, {r.repair.respaced_words} respaced, "
+                         f"{r.repair.boilerplate_lines} boilerplate lines")
+            console.print(line, highlight=False, soft_wrap=True)
+            for warning in r.warnings:
+                console.print(f"    [yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+    if any(r.status in ("error", "superseded") for r in reports):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def docs(json_out: bool = typer.Option(False, "--json")):
+    """List the documents in the store."""
+    from service.api import summary
+
+    rt = _runtime()
+    summaries = [summary(d) for d in rt.engine.documents.values()]
+    if json_out:
+        _print_json([s.model_dump(mode="json") for s in summaries])
+        return
+    table = Table("number", "kind", "issued", "clauses", "identity", "subject")
+    for s in summaries:
+        table.add_row(s.number, s.kind or "", str(s.issued or ""), str(s.clauses),
+                      s.identity_method, (s.subject or "")[:70])
+    console.print(table)
+
+
+@app.command()
+def show(number: str, json_out: bool = typer.Option(False, "--json")):
+    """Metadata, clause tree, references and identity evidence of one document."""
+    from ingest.index import DocumentNotFound
+
+    rt = _runtime()
+    try:
+        document = rt.engine.document(number)
+    except DocumentNotFound as error:
+        _fail(str(error), EXIT_NOT_FOUND)
+    incoming = [(o.number, r.citing_clause) for o in rt.engine.documents.values()
+                for r in o.references if r.number == document.number]
+    if json_out:
+        data = document.model_dump(mode="json", exclude={"source"})
+        data["references_in"] = [{"from": n, "clause": c} for n, c in incoming]
+        _print_json(data)
+        return
+    console.print(f"[bold]{document.kind or ''} {document.number}[/bold]  issued {document.issued}  "
+                  f"place {document.place}")
+    console.print(f"subject: {document.subject}")
+    console.print(f"issuer: {document.issuer}   signer: "
+                  f"{document.signer.name + ' (' + document.signer.capacity + ')' if document.signer else '-'}")
+    console.print(f"recipients: {'; '.join(document.recipients)}")
+    console.print(f"identity: {document.identity.method} (confidence {document.identity.confidence})")
+    for signal in document.identity.signals:
+        console.print(f"  · {signal}")
+    if document.identity.source:
+        console.print(f"  evidence source: {document.identity.source}")
+    tree = Tree("clauses")
+    nodes = {}
+    for clause in document.clauses:
+        label = f"[cyan]{clause.path}[/cyan] {clause.label_vi} — {clause.text[:70]}"
+        parent = nodes.get(clause.parent, tree)
+        nodes[clause.path] = parent.add(label)
+    console.print(tree)
+    for ref in document.references:
+        console.print(f"→ {ref.kind or ''} {ref.number} {ref.issued or ''} (in {ref.citing_clause})")
+    for n, c in incoming:
+        console.print(f"← cited by {n} ({c})")
+    for warning in document.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+@app.command()
+def rm(number: str):
+    """Remove a document and its clauses."""
+    from ingest.index import DocumentNotFound
+
+    rt = _runtime()
+    try:
+        with rt.write_lock:
+            removed = rt.store.remove_document(number)
+            rt.engine.refresh()
+    except DocumentNotFound as error:
+        _fail(str(error), EXIT_NOT_FOUND)
+    console.print(f"removed {number} ({removed} clauses)")
+
+
+@app.command()
+def search(query: str, top_k: int = typer.Option(10, "--top-k", min=1, max=50),
+           json_out: bool = typer.Option(False, "--json")):
+    """Hybrid search over clauses."""
+    if not query.strip():
+        _fail("the query is empty", EXIT_USAGE)
+    hits = _runtime().engine.hits(query, top_k)
+    if json_out:
+        _print_json({"query": query, "hits": [h.model_dump(mode="json") for h in hits]})
+        return
+    for hit in hits:
+        console.print(f"[cyan]{hit.id}[/cyan] ({hit.label_vi}) {hit.score:.4f}\n  {hit.text[:160]}")
+
+
+@app.command()
+def ask(question: str, lang: Optional[str] = typer.Option(None, "--lang"),
+        json_out: bool = typer.Option(False, "--json"),
+        no_llm: bool = typer.Option(False, "--no-llm")):
+    """Answer a question with checked clause citations."""
+    if lang not in (None, "vi", "en"):
+        _fail(f"unknown language '{lang}' (use vi or en)", EXIT_USAGE)
+    if not question.strip():
+        _fail("the question is empty", EXIT_USAGE)
+    answer = _runtime().engine.ask(question, lang)
+    if json_out:
+        _print_json(answer.model_dump(mode="json"))
+        return
+    console.print(answer.answer, highlight=False)
+    for c in answer.citations:
+        console.print(f"[{c.n}] {c.id} — {c.label}: “{c.quote[:200]}”", highlight=False)
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000):
+    """Run the HTTP service (OpenAPI at /docs, widget demo at /)."""
+    import uvicorn
+
+    from service.api import create_app
+
+    _runtime()     # open the store now: a locked store fails here with a clear message
+    uvicorn.run(create_app(_settings()), host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Metadata, clause trees and references of the four real seed dispatches."""
+from datetime import date
+
+import pytest
+
+from conftest import SAMPLES
+from ingest.parse import label_en, label_vi, normalise_number, parse_document
+from ingest.repair import repair_text
+
+
+def parse(name: str):
+    raw = (SAMPLES / name).read_text(encoding="utf-8")
+    return parse_document(repair_text(raw), raw, name)
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return {n.split("-")[0]: parse(n) for n in
+            ("1251-BHXH-TCCB.txt", "3476-BHXH-TCCB.txt", "1151-BHXH-TTKT.txt", "1257-BHXH-PC.txt")}
+
+
+def test_metadata_of_1251(docs):
+    d = docs["1251"]
+    assert (d.number, d.kind, d.issued, d.place) == ("1251/BHXH-TCCB", "Công văn", date(2023, 4, 28), "Hà Nội")
+    assert d.subject == "tăng cường trách nhiệm trong xử lý công việc"
+    assert d.signer.name == "Nguyễn Thế Mạnh" and d.signer.capacity == "TỔNG GIÁM ĐỐC"
+    assert d.recipients == ["Các đơn vị trực thuộc Bảo hiểm xã hội Việt Nam",
+                            "Bảo hiểm xã hội các tỉnh, thành phố trực thuộc Trung ương"]
+    assert d.issuer == "Bảo hiểm xã hội Việt Nam" and d.language == "vi"
+    assert "Lưu: VT, TCCB(2)" in d.cc and len(d.cc) == 9
+
+
+def test_split_header_of_1151_is_parsed(docs):
+    d = docs["1151"]
+    assert (d.number, d.issued) == ("1151/BHXH-TTKT", date(2022, 5, 4))
+    assert d.subject == ("nâng cao chất lượng, hiệu quả công tác tiếp công dân, "
+                         "giải quyết khiếu nại, tố cáo")
+    assert d.signer.name == "Lê Hùng Sơn"
+    assert d.signer.capacity == "KT. TỔNG GIÁM ĐỐC / PHÓ TỔNG GIÁM ĐỐC" and d.signer.authority == "KT."
+    assert d.recipients[0] == "Thủ trưởng các đơn vị trực thuộc Bảo hiểm xã hội Việt Nam"
+
+
+def test_syllable_split_1257_is_parsed(docs):
+    d = docs["1257"]
+    assert (d.number, d.issued) == ("1257/BHXH-PC", date(2019, 4, 19))
+    assert d.subject.startswith("thực hiện cải cách hoạt động kiểm tra chuyên ngành")
+    assert d.subject.endswith("theo yêu cầu của Thủ tướng Chính phủ")
+    assert d.signer.name == "Nguyễn Thị Minh"
+    assert d.recipients[1] == "Bảo hiểm xã hội các tỉnh, thành phố trực thuộc Trung uơng"
+
+
+def test_headerless_3476_gets_provisional_id_and_warnings(docs):
+    d = docs["3476"]
+    assert d.provisional and d.number.startswith("draft-")
+    assert d.issued is None and d.signer.name == "Nguyễn Thế Mạnh"
+    assert any("header lost" in w for w in d.warnings)
+
+
+def test_clause_tree_of_3476_has_points_a_to_e_with_dd(docs):
+    paths = [c.path for c in docs["3476"].clauses]
+    assert paths == ["preamble", "1", "2", "2.a", "2.b", "2.c", "2.d", "2.đ", "2.e", "3", "4", "closing"]
+    two = docs["3476"].clause("2")
+    assert two.children == ["2.a", "2.b", "2.c", "2.d", "2.đ", "2.e"]
+    assert docs["3476"].clause("2.đ").parent == "2"
+    assert "Tăng cường công tác kiểm tra hoạt động công vụ" in docs["3476"].clause("2.a").text
+
+
+def test_clause_trees_of_the_web_seeds(docs):
+    assert [c.path for c in docs["1251"].clauses] == [
+        "preamble", "1", "2", "2.a", "2.b", "2.c", "2.d", "3", "4"]
+    assert [c.path for c in docs["1151"].clauses] == [
+        "preamble", "1", "2", "3", "4", "5", "6", "7", "closing"]
+    assert [c.path for c in docs["1257"].clauses] == [
+        "preamble", "1", "2", "2.-1", "2.-2", "2.-3", "2.-4", "3", "4", "5", "5.-1", "5.-2",
+        "5.-3", "6", "7", "8", "closing"]
+
+
+def test_clause_ids_labels_and_spans(docs):
+    d = docs["1251"]
+    clause = d.clause("2.a")
+    assert clause.id == "1251/BHXH-TCCB#2.a"
+    assert (clause.label_vi, clause.label_en) == ("khoản 2 điểm a", "clause 2(a)")
+    assert d.source.repaired_text[clause.span[0]:clause.span[1]] == clause.text
+    raw = d.source.raw_text[clause.raw_span[0]:clause.raw_span[1]]
+    assert "".join(raw.split()) == "".join(clause.text.split())
+    bullet = docs["1257"].clause("5.-1")
+    assert bullet.label_vi == "gạch đầu dòng thứ 1 của khoản 5"
+    assert bullet.label_en == "clause 5, first bullet"
+
+
+def test_actors_and_deadlines(docs):
+    assert docs["1251"].clause("3").actors == ["Vụ Tổ chức cán bộ"]
+    seven = docs["1151"].clause("7")
+    assert "Vụ Thanh tra - Kiểm tra" in seven.actors
+    assert [(d.text, d.date) for d in seven.deadlines] == [("trước ngày 20/5/2022", date(2022, 5, 20))]
+    assert [d.date for d in docs["1257"].clause("4").deadlines] == [date(2019, 5, 15)]
+    assert "Giám đốc BHXH tỉnh" in docs["3476"].clause("2").actors
+    assert "Trung tâm Công nghệ thông tin" in docs["1257"].clause("5").actors
+
+
+def test_references_with_kind_date_and_citing_clause(docs):
+    refs = {(r.number, r.citing_clause): r for r in docs["3476"].references}
+    assert refs[("968/CĐ-TTg", "preamble")].kind == "Công điện"
+    assert refs[("73/2023/NĐ-CP", "2.d")].issued == date(2023, 9, 29)
+    assert refs[("2596/QĐ-BHXH", "1")].issued == date(2018, 12, 26)
+    assert refs[("1251/BHXH-TCCB", "1")].kind == "Công văn"
+    numbers = {r.number for r in docs["1257"].references}
+    assert {"01/NQ-CP", "02/NQ-CP", "30/CT-TTg", "320/TTg-KSTT", "01/2018/TT-VPCP",
+            "61/2018/NĐ-CP", "4773/KH-BHXH", "110/QĐ-BHXH"} <= numbers
+    chi_thi = next(r for r in docs["1257"].references if r.number == "30/CT-TTg")
+    assert chi_thi.kind == "Chỉ thị" and chi_thi.issued == date(2010, 10, 30)
+
+
+def test_number_normalisation():
+    assert normalise_number("1869 / BHXH - BT") == "1869/BHXH-BT"
+    assert normalise_number("320/TTg - KSTT") == "320/TTg-KSTT"
+
+
+def test_labels_for_roman_sections_and_plus_bullets():
+    assert label_vi("I.2.b") == "mục I khoản 2 điểm b"
+    assert label_en("I.2.b") == "section I, clause 2(b)"
+    assert label_en("2.a.-1.+2") == "clause 2(a), first bullet, second sub-bullet"
+    assert label_vi("p3") == "đoạn 3" and label_en("closing") == "closing paragraph"
+
+
+def test_document_without_structure_is_indexed_as_paragraphs():
+    raw = "Thông tin chung về công tác cải cách.\n\nNội dung thứ hai của văn bản."
+    d = parse_document(repair_text(raw), raw, "loose.txt")
+    assert [c.path for c in d.clauses] == ["p1", "p2"]
+    assert any("no numbered or lettered items" in w for w in d.warnings)
