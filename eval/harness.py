@@ -230,6 +230,8 @@ def run_eval(datasets: list[str | Path], system: System, baselines: list[System]
 def corpus_index(documents: Sequence[Document]) -> tuple[set[str], dict[str, str]]:
     """(existing clause ids, clause id -> verbatim clause text) for fabrication and quote checks."""
     texts = {clause.id: clause.text for document in documents for clause in document.clauses}
+    # Metadata answers (signer, date, recipients) cite the document itself, quoting its header.
+    texts.update({document.number: document.source.repaired_text for document in documents})
     return set(texts), texts
 
 

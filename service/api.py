@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cleaned = _clean_text(q)
         if not cleaned.strip():
             raise ApiError(422, "invalid_request", "q is empty or only whitespace/control characters")
-        return SearchResponse(query=cleaned, hits=runtime().engine.hits(cleaned, top_k))
+        return SearchResponse(query=cleaned, hits=runtime().engine.search(cleaned, top_k))
 
     # ------------------------------------------------------------ documents
     @app.get("/v1/documents", response_model=list[DocumentSummary], tags=["documents"],

@@ -197,7 +197,7 @@ def search(query: str, top_k: int = typer.Option(10, "--top-k", min=1, max=50),
     """Hybrid search over clauses."""
     if not query.strip():
         _fail("the query is empty", EXIT_USAGE)
-    hits = _runtime().engine.hits(query, top_k)
+    hits = _runtime().engine.search(query, top_k)
     if json_out:
         _print_json({"query": query, "hits": [h.model_dump(mode="json") for h in hits]})
         return
@@ -221,6 +221,46 @@ def ask(question: str, lang: Optional[str] = typer.Option(None, "--lang"),
     console.print(answer.answer, highlight=False)
     for c in answer.citations:
         console.print(f"[{c.n}] {c.id} — {c.label}: “{c.quote[:200]}”", highlight=False)
+
+
+@app.command("eval")
+def evaluate(datasets: list[Path],
+             url: Optional[str] = typer.Option(None, "--url", help="score a running instance over HTTP"),
+             baseline: str = typer.Option("", "--baseline", help="comma list: naive,bm25"),
+             report: Path = typer.Option(Path("out/eval"), "--report", help="folder for the reports"),
+             thresholds: Optional[Path] = typer.Option(None, "--thresholds"),
+             json_out: bool = typer.Option(False, "--json")):
+    """Score answers, citations, retrieval and refusal on JSONL datasets; exit 1 below thresholds."""
+    from eval.baselines import Bm25Baseline, NaiveBaseline, clause_spans_from_documents
+    from eval.harness import (DEFAULT_THRESHOLDS, HttpSystem, InProcessSystem, check_thresholds,
+                              corpus_index, print_summary, run_eval)
+    from eval.report import write_reports
+
+    for dataset in datasets:
+        if not dataset.is_file():
+            _fail(f"{dataset}: no such dataset file", EXIT_NOT_FOUND)
+    wanted = [b.strip() for b in baseline.split(",") if b.strip()]
+    unknown = set(wanted) - {"naive", "bm25"}
+    if unknown:
+        _fail(f"unknown baseline(s): {', '.join(sorted(unknown))} (use naive, bm25)", EXIT_USAGE)
+    rt = _runtime()
+    documents = list(rt.engine.documents.values())
+    existing, texts = corpus_index(documents)
+    system = HttpSystem(url) if url else InProcessSystem(rt.engine)
+    spans = clause_spans_from_documents(documents)
+    baselines = [{"naive": NaiveBaseline, "bm25": Bm25Baseline}[name](spans) for name in wanted]
+    result = run_eval([str(d) for d in datasets], system, baselines, existing, texts,
+                      show_progress=not json_out)
+    failures = check_thresholds(result, thresholds or DEFAULT_THRESHOLDS)
+    paths = write_reports(result, report, failures=failures)
+    if json_out:
+        _print_json({"metrics": result.primary.metrics, "failures": failures,
+                     "reports": [str(p) for p in paths]})
+    else:
+        print_summary(result, failures)
+        console.print("reports: " + ", ".join(str(p) for p in paths))
+    if failures:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

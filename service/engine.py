@@ -28,15 +28,21 @@ from ingest.parse import NUMBER_RE, actor_table, detect_language, kind_en, norma
 from service.schemas import Answer, Hit, Related, Turn
 
 RRF_K = 60
-# Calibrated on eval/datasets/seeds.jsonl (see README, "Refusal calibration").
-MIN_OVERLAP = 0.5
-MIN_DENSE = 0.86
+# Answer only when the best clause covers enough of the question (IDF-weighted) or is close in
+# embedding space. Per language: (min coverage, min dense similarity). Calibrated on
+# eval/datasets/seeds.jsonl by eval/calibrate_refusal.py; rerun it after changing retrieval.
+REFUSAL_THRESHOLDS = {"vi": (0.575, 0.9075), "en": (0.275, 0.875)}
+# "Which documents deal with X": other documents are listed when their best clause scores
+# at least this share of the top one.
+DOCUMENTS_RELATIVE_SCORE = 0.9
 _MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December"]
 _STOP = set("""và của các những là có được cho trong theo về với để tại từ này đó thì mà nào gì
 ai sao không một hay hoặc phải làm như bao nhiêu khi nào the of a an to in on for and or what
 which who whom does do did is are was were be under by with about how when must should shall
-this that these those any it its their there from as at me tell please""".split())
+this that these those any it its their there from as at me tell please has have had can could
+would will into than then also such other according says say said given many much per year
+vss dispatch official document documents""".split())
 
 
 @lru_cache(maxsize=1)
@@ -77,6 +83,7 @@ class Understanding:
     paths: list[str] = field(default_factory=list)        # "khoản 3" / "clause 3"
     intent: str = "topic"
     expanded: str = ""
+    referenced: list[str] = field(default_factory=list)   # cited by a resolved document
 
 
 class Engine:
@@ -105,6 +112,13 @@ class Engine:
                 self.bm25.index(corpus, show_progress=False)
             self.lex_vocab = {t for tokens in corpus for t in tokens}
             self.clause_tokens = {cid: set(tokens) for cid, tokens in zip(self.lex_ids, corpus)}
+            document_frequency: dict[str, int] = {}
+            for tokens in self.clause_tokens.values():
+                for token in tokens:
+                    document_frequency[token] = document_frequency.get(token, 0) + 1
+            n = max(1, len(self.clause_tokens))
+            self.idf = {t: float(np.log(1 + n / df)) for t, df in document_frequency.items()}
+            self.unknown_idf = float(np.log(1 + n))    # a word the corpus never uses
 
     # ------------------------------------------------------------ understanding
     def understand(self, question: str, lang: str | None, history: list[Turn]) -> Understanding:
@@ -113,7 +127,6 @@ class Engine:
         self._resolve_numbers(question, u)
         u.actors = _actors_in(question)
         u.paths = _paths_in(question)
-        u.intent = _intent(question)
         if history and not u.numbers and not u.missing:
             for turn in reversed(history):
                 if turn.role != "user":
@@ -122,11 +135,17 @@ class Engine:
                 self._resolve_numbers(turn.content, previous)
                 if previous.numbers:
                     u.numbers = previous.numbers
+                    earlier_paths = _paths_in(turn.content)
+                    # "Điểm đ thì sao?" after "điểm c khoản 2": the point belongs to the same clause.
+                    u.paths = [_complete_path(p, earlier_paths) for p in u.paths]
                     if not u.actors and not u.paths:
                         u.actors = _actors_in(turn.content)
-                    if u.intent == "topic":
-                        u.intent = _intent(turn.content)
                     break
+        u.paths = [p for p in u.paths if not p.startswith("?")]
+        u.intent = _intent(question, bool(u.numbers))
+        u.referenced = [m for m in u.missing
+                        if any(r.number == m for n in u.numbers for r in self.documents[n].references)]
+        u.missing = [m for m in u.missing if m not in u.referenced]
         u.expanded = self._expand(question, u)
         return u
 
@@ -160,14 +179,14 @@ class Engine:
         extra = []
         low = question.lower()
         for english, vietnamese in glossary().items():
-            if re.search(rf"(?<!\w){re.escape(english.lower())}(?!\w)", low):
+            if re.search(rf"(?<!\w){re.escape(english.lower())}(?:s|es)?(?!\w)", low):
                 extra.append(vietnamese)
         for actor in u.actors:
             extra.append(actor)
         return question + (" " + " ".join(extra) if extra else "")
 
     # ------------------------------------------------------------ retrieval
-    def search(self, query: str, top_k: int = 10, numbers: list[str] | None = None,
+    def rank(self, query: str, top_k: int = 10, numbers: list[str] | None = None,
                expanded: str | None = None) -> list[tuple[str, float, dict]]:
         """Fused ranking: list of (clause_id, rrf score, signals)."""
         text = expanded or query
@@ -188,7 +207,7 @@ class Engine:
                     signals.setdefault(cid, {}).update(dense=point.score, dense_rank=rank)
             for rank, (cid, score) in enumerate(self._lexical(text, depth, numbers)):
                 signals.setdefault(cid, {}).update(bm25=score, bm25_rank=rank)
-        q_tokens = _content_tokens(lexical_tokens(text))
+        q_tokens = self.question_tokens(query, text)
         fused = []
         for cid, s in signals.items():
             score = s.get("rrf", 0.0)
@@ -199,11 +218,36 @@ class Engine:
             clause = self.clauses.get(cid)
             if clause is None:
                 continue
-            tokens = self.clause_tokens.get(cid, set())
-            s["overlap"] = len(q_tokens & tokens) / max(1, len(q_tokens))
+            s["overlap"] = self.coverage(q_tokens, self.clause_tokens.get(cid, set()))
             fused.append((cid, score, s))
         fused.sort(key=lambda item: -item[1])
         return fused[:top_k]
+
+    def question_tokens(self, question: str, expanded: str) -> set[str]:
+        """Content tokens that can be checked against Vietnamese clauses: for an English question
+        only its glossary expansion counts (English words never occur in the clauses)."""
+        if question_language(question) == "en":
+            added = expanded[len(question):] if expanded.startswith(question) else ""
+            tokens = _content_tokens(lexical_tokens(added)) if added.strip() else set()
+            # English words the glossary could not map stay in as evidence we cannot check.
+            unmapped = question.lower()
+            for english in sorted(glossary(), key=len, reverse=True):
+                unmapped = re.sub(rf"(?<!\w){re.escape(english.lower())}(?:s|es)?(?!\w)", " ", unmapped)
+            for actor in actor_table():
+                for pattern in actor.patterns:
+                    unmapped = pattern.sub(" ", unmapped)
+            tokens |= {"en:" + w for w in re.findall(r"[a-z]{3,}", unmapped) if w not in _STOP}
+            return tokens
+        return _content_tokens(lexical_tokens(expanded))
+
+    def coverage(self, q_tokens: set[str], clause_tokens: set[str]) -> float:
+        """IDF-weighted share of the question's content words found in the clause; words the
+        corpus never uses weigh most, so off-topic questions score low."""
+        if not q_tokens:
+            return 0.0
+        weight = {t: self.idf.get(t, self.unknown_idf) for t in q_tokens}
+        total = sum(weight.values())
+        return sum(w for t, w in weight.items() if t in clause_tokens) / total
 
     def _clause_of_point(self, point: str) -> str | None:
         if not hasattr(self, "_point_to_clause") or len(self._point_to_clause) != len(self.point_ids):
@@ -226,9 +270,9 @@ class Engine:
             results.append((cid, float(score)))
         return results[:depth]
 
-    def hits(self, query: str, top_k: int = 10) -> list[Hit]:
+    def search(self, query: str, top_k: int = 10) -> list[Hit]:
         u = self.understand(query, None, [])
-        ranked = self.search(query, top_k, u.numbers or None, u.expanded)
+        ranked = self.rank(query, top_k, u.numbers or None, u.expanded)
         hits = []
         for cid, score, _ in ranked:
             clause = self.clauses[cid]
@@ -250,20 +294,26 @@ class Engine:
             if u.candidates and not u.numbers:
                 return self._ambiguous(u, timings, started)
             t = time.perf_counter()
-            ranked = self.search(question, top_k or 8, u.numbers or None, u.expanded)
+            ranked = self.rank(question, top_k or 8, u.numbers or None, u.expanded)
             timings["retrieve_ms"] = _ms(t)
             answer = self._compose(question, u, ranked)
             answer.timings = {**timings, "total_ms": _ms(started)}
             return answer
+
+    def support_features(self, ranked) -> tuple[float, float]:
+        """(best IDF-weighted coverage in the top 3, best dense similarity)."""
+        coverage = max((s.get("overlap", 0.0) for _, _, s in ranked[:3]), default=0.0)
+        dense = max((s.get("dense", 0.0) for _, _, s in ranked[:3]), default=0.0)
+        return coverage, dense
 
     def _supported(self, u: Understanding, ranked) -> bool:
         if not ranked:
             return False
         if u.numbers:
             return True
-        top = ranked[0][2]
-        best_overlap = max(s.get("overlap", 0) for _, _, s in ranked[:3])
-        return best_overlap >= MIN_OVERLAP or top.get("dense", 0) >= MIN_DENSE
+        coverage, dense = self.support_features(ranked)
+        min_coverage, min_dense = REFUSAL_THRESHOLDS[u.language]
+        return coverage >= min_coverage or dense >= min_dense
 
     def _compose(self, question: str, u: Understanding, ranked) -> Answer:
         lang = u.language
@@ -271,9 +321,11 @@ class Engine:
             return self._refusal(u, ranked)
         docs = u.numbers or [ranked[0][0].split("#")[0]]
         if u.intent in ("signer", "date", "subject", "recipients") and u.numbers:
-            return self._metadata_answer(u, self.documents[docs[0]])
-        if u.intent == "references" and u.numbers:
-            return self._references_answer(u, self.documents[docs[0]])
+            if u.intent == "date" and _asks_signer(question):
+                u.intent = "signer"
+            return self._metadata_answer(u, self.documents[docs[0]], question)
+        if u.intent == "references" and u.numbers and not u.referenced:
+            return self._references_answer(u, self.documents[docs[0]], question, ranked)
         chosen = self._select_clauses(u, ranked)
         if not chosen:
             return self._refusal(u, ranked)
@@ -289,6 +341,8 @@ class Engine:
         return self._answer_from(u, lead, chosen, ranked)
 
     def _select_clauses(self, u: Understanding, ranked) -> list[Clause]:
+        """Which clauses the answer cites. Precision first: a clause is cited only when the
+        question's structure (path, actor, deadline, reference) or the ranking points at it."""
         ranked_clauses = [self.clauses[cid] for cid, _, _ in ranked if cid in self.clauses]
         if u.paths and u.numbers:
             picked = []
@@ -300,43 +354,59 @@ class Engine:
                         picked.extend(self.clauses[f"{number}#{c}"] for c in clause.children)
             if picked:
                 return picked
-        if u.actors and u.numbers:
-            picked = []
-            for number in u.numbers:
-                for clause in self.documents[number].clauses:
-                    if clause.path in ("preamble", "closing") or clause.parent:
-                        continue
-                    if set(u.actors) & set(clause.actors):
-                        picked.append(clause)
-                        picked.extend(self.clauses[f"{number}#{c}"] for c in clause.children)
-            if picked:
-                return picked
+        if u.referenced:
+            mentioning = [c for c in ranked_clauses if set(u.referenced) & set(c.references)]
+            if not mentioning:
+                mentioning = [c for n in u.numbers for c in self.documents[n].clauses
+                              if set(u.referenced) & set(c.references)]
+            if mentioning:
+                return mentioning[:1]
         if u.intent == "deadline":
             with_deadline = [c for c in ranked_clauses if c.deadlines]
             if not with_deadline and u.numbers:
                 with_deadline = [c for n in u.numbers for c in self.documents[n].clauses if c.deadlines]
             if with_deadline:
-                return with_deadline[:2]
+                return with_deadline[:1]
+        if u.actors and u.numbers and u.intent in ("obligations", "topic", "who"):
+            picked = []
+            for number in u.numbers:
+                for clause in self.documents[number].clauses:
+                    if clause.path in ("preamble", "closing") or clause.parent:
+                        continue
+                    if set(u.actors) & set(addressed_actors(clause)):
+                        picked.append(clause)
+                        picked.extend(self.clauses[f"{number}#{c}"] for c in clause.children)
+            if picked and u.intent != "who" and _asks_all_duties(u):
+                return picked
+            if picked and u.intent == "who":
+                return picked[:1]
         if u.intent == "who":
-            with_actor = [c for c in ranked_clauses if c.actors and c.path not in ("preamble", "closing")]
-            if u.actors:
-                with_actor = [c for c in with_actor if set(u.actors) & set(c.actors)] or with_actor
+            with_actor = [c for c in ranked_clauses
+                          if addressed_actors(c) and c.path not in ("preamble", "closing")]
             if with_actor:
                 return with_actor[:1]
         if u.intent == "documents" and not u.numbers:
-            best: dict[str, Clause] = {}
-            for clause in ranked_clauses:
-                best.setdefault(clause.doc, clause)
-            return list(best.values())[:4]
-        top = ranked_clauses[:3]
-        # A point without its parent's lead-in reads wrong: expand to the parent's children.
-        if top and top[0].parent and top[0].path not in ("preamble", "closing"):
-            parent = self.clauses.get(f"{top[0].doc}#{top[0].parent}")
-            if parent:
-                return [parent] + [self.clauses[f"{parent.doc}#{c}"] for c in parent.children]
-        if top and top[0].children:
-            return [top[0]] + [self.clauses[f"{top[0].doc}#{c}"] for c in top[0].children]
-        return top
+            best: dict[str, tuple[Clause, float]] = {}
+            top_score = ranked[0][1] if ranked else 0.0
+            for (cid, score, _), clause in zip(ranked, ranked_clauses):
+                if clause.doc not in best and score >= DOCUMENTS_RELATIVE_SCORE * top_score:
+                    best[clause.doc] = (clause, score)
+            return [c for c, _ in best.values()][:3]
+        if not ranked_clauses:
+            return []
+        top = ranked_clauses[0]
+        if top.children and not _asks_all_duties(u):
+            # A lead-in ranked first for a specific question: its best-ranked point is the answer.
+            child = next((c for c in ranked_clauses[:6] if c.parent == top.path and c.doc == top.doc), None)
+            if child:
+                top = child
+        # A point reads wrong without its parent's lead-in; a lead-in is incomplete without its points.
+        if top.parent and top.path not in ("preamble", "closing"):
+            parent = self.clauses.get(f"{top.doc}#{top.parent}")
+            return [parent, top] if parent else [top]
+        if top.children and _asks_all_duties(u):
+            return [top] + [self.clauses[f"{top.doc}#{c}"] for c in top.children]
+        return [top]
 
     # ------------------------------------------------------------ renderings
     def _citation(self, n: int, clause: Clause, lang: str) -> Citation:
@@ -371,7 +441,7 @@ class Engine:
             if citation.translation:
                 marker = " _(machine translation)_" if citation.translation_source == "machine" else ""
                 return f"**{label}** ({clause.doc}): {_one_line(citation.translation, 600)}{marker}"
-            return f"**{label}** ({clause.doc}) — Vietnamese text: “{_one_line(clause.text, 500)}”"
+            return f"**{label}** ({clause.doc}): {english_gist(clause)} The Vietnamese text is quoted in the citation."
         label = clause.label_vi[0].upper() + clause.label_vi[1:]
         return f"**{label}** ({clause.doc}): {_one_line(_strip_marker(clause), 500)}"
 
@@ -428,15 +498,17 @@ class Engine:
                         label=label_en if lang == "en" else label_vi, quote=quote,
                         issued=document.issued, kind=document.kind)
 
-    def _metadata_answer(self, u: Understanding, document: Document) -> Answer:
+    def _metadata_answer(self, u: Understanding, document: Document, question: str = "") -> Answer:
         lang = u.language
         text = document.source.repaired_text
         title = self._doc_title(document, lang)
         if u.intent == "signer" and document.signer:
             quote = _find_line(text, document.signer.name)
             if lang == "en":
-                body = (f"{title} was signed by {document.signer.name} "
-                        f"({document.signer.capacity}) [1].")
+                body = (f"{title} was signed by {document.signer.name}, "
+                        f"{capacity_en(document.signer.capacity)} (“{document.signer.capacity}”) [1].")
+                if _asks_date(question):
+                    body += f" It is dated {format_date(document.issued, 'en')} [1]."
             else:
                 body = f"{title} do {document.signer.capacity} {document.signer.name} ký [1]."
             citation = self._header_citation(document, lang, quote, "khối chữ ký", "signature block")
@@ -465,11 +537,24 @@ class Engine:
         return Answer(answer=body, language=lang, refused=False, intent=u.intent,
                       citations=[citation], documents=[document.number])
 
-    def _references_answer(self, u: Understanding, document: Document) -> Answer:
+    def _references_answer(self, u: Understanding, document: Document, question: str,
+                           ranked) -> Answer:
+        """What a document implements or cites. A question naming a kind ("which decree") or a
+        topic gets the matching reference(s) only, ranked by where they are cited."""
         lang = u.language
-        refs = document.references
+        refs = list(document.references)
+        wanted_kinds = _kinds_asked(question)
+        if wanted_kinds:
+            refs = [r for r in refs if r.kind in wanted_kinds] or refs
         if not refs:
-            return self._refusal(u, [])
+            return self._refusal(u, ranked)
+        order = {cid: i for i, (cid, _, _) in enumerate(ranked)}
+        broad = _asks_all_references(question)
+        if not broad:
+            refs.sort(key=lambda r: order.get(f"{document.number}#{r.citing_clause}", 999))
+            best_clause = refs[0].citing_clause
+            refs = [r for r in refs if r.citing_clause == best_clause and
+                    (not wanted_kinds or r.kind in wanted_kinds)] or refs[:1]
         clauses: list[Clause] = []
         for ref in refs:
             clause = self.clauses.get(f"{document.number}#{ref.citing_clause}")
@@ -483,14 +568,14 @@ class Engine:
                 continue
             seen.add(ref.number)
             kind = kind_en(ref.kind) if lang == "en" else ref.kind
-            when = f" ({format_date(ref.issued, lang)})" if ref.issued else ""
+            when = f" ({format_date(ref.issued, lang)}, {ref.issued.day}/{ref.issued.month}/{ref.issued.year})" \
+                if ref.issued and lang == "en" else (f" ngày {format_date(ref.issued, 'vi')}" if ref.issued else "")
             lines.append(f"- {kind or ''} {ref.number}{when} [{index[ref.citing_clause]}]")
-        first = refs[0]
+        title = self._doc_title(document, lang)
         if lang == "en":
-            lead = (f"{self._doc_title(document, 'en')} implements "
-                    f"{kind_en(first.kind) or ''} {first.number} and cites:")
+            lead = f"{title} refers to:" if not broad else f"{title} implements and cites:"
         else:
-            lead = f"{self._doc_title(document, 'vi')} thực hiện {first.kind or ''} {first.number} và viện dẫn:"
+            lead = f"{title} viện dẫn:" if not broad else f"{title} thực hiện và viện dẫn các văn bản:"
         return Answer(answer=lead + "\n\n" + "\n".join(lines), language=lang, refused=False,
                       intent="references", citations=citations, documents=[document.number])
 
@@ -537,6 +622,100 @@ class Engine:
         return self.clauses[clause_id]
 
 
+# ---------------------------------------------------------------- clause facts
+
+def addressed_actors(clause: Clause) -> list[str]:
+    """Actors the clause tells to act: named before its verb, not as a partner ("phối hợp với X")."""
+    body = _strip_marker(clause)[:160]
+    addressed = []
+    for actor in actor_table():
+        if actor.vi not in clause.actors:
+            continue
+        for pattern in actor.patterns:
+            m = pattern.search(body)
+            if m and m.start() < 90 and not re.search(r"(phối hợp với|với|và)\s*$", body[:m.start()]):
+                addressed.append(actor.vi)
+                break
+    return addressed
+
+
+def english_gist(clause: Clause) -> str:
+    """An English account built only from what the parser extracted and the glossary: actors,
+    deadlines, cited documents and domain terms. No model involved, nothing invented."""
+    parts = []
+    actors = addressed_actors(clause) or clause.actors
+    names = {a.vi: a.en for a in actor_table()}
+    if actors:
+        parts.append("Addressed to " + ", ".join(f"{names.get(a, a)} (“{a}”)" for a in actors[:3]) + ".")
+    for deadline in clause.deadlines:
+        parts.append(f"Deadline: {format_date(deadline.date, 'en')} ({deadline.date.day}/"
+                     f"{deadline.date.month}/{deadline.date.year}).")
+    if clause.references:
+        parts.append("Cites " + ", ".join(clause.references[:4]) + ".")
+    low = clause.text.lower()
+    terms = [en for en, vi in glossary().items() if vi.lower() in low and len(vi) > 6][:6]
+    if terms:
+        parts.append("Deals with: " + ", ".join(dict.fromkeys(terms)) + ".")
+    return " ".join(parts) or "No English rendering is available yet."
+
+
+_KIND_WORDS = {
+    "Công điện": r"công điện|telegram", "Nghị định": r"nghị định|decree", "Quyết định": r"quyết định|decision",
+    "Nghị quyết": r"nghị quyết|resolution", "Chỉ thị": r"chỉ thị|directive", "Kế hoạch": r"kế hoạch|plan",
+    "Thông tư": r"thông tư|circular", "Công văn": r"công văn|dispatch",
+}
+
+
+def _kinds_asked(question: str) -> set[str]:
+    asked = set()
+    for kind, pattern in _KIND_WORDS.items():
+        # "Công văn 3476 ..." names the document in view, not the kind asked for.
+        for m in re.finditer(rf"\b({pattern})\b(?!\s*(số\s*)?\d)", question, re.IGNORECASE):
+            asked.add(kind)
+    return asked
+
+
+def _asks_date(question: str) -> bool:
+    return bool(re.search(r"(when|date|ngày nào|khi nào)", question, re.IGNORECASE))
+
+
+def _asks_signer(question: str) -> bool:
+    return bool(re.search(r"(by whom|who signed|signed by|ai ký|người ký)", question, re.IGNORECASE))
+
+
+_TITLES_EN = [("PHÓ TỔNG GIÁM ĐỐC", "Deputy General Director"), ("TỔNG GIÁM ĐỐC", "General Director"),
+              ("PHÓ GIÁM ĐỐC", "Deputy Director"), ("GIÁM ĐỐC", "Director"),
+              ("PHÓ VỤ TRƯỞNG", "Deputy Director-General"), ("VỤ TRƯỞNG", "Director-General"),
+              ("CHỦ TỊCH", "Chairperson"), ("THỦ TƯỚNG", "Prime Minister")]
+_AUTHORITY_EN = {"KT.": "signing for the", "TL.": "by order of the", "TM.": "on behalf of the",
+                 "TUQ.": "by authorisation of the"}
+
+
+def capacity_en(capacity: str) -> str:
+    """'KT. TỔNG GIÁM ĐỐC / PHÓ TỔNG GIÁM ĐỐC' → 'Deputy General Director, signing for the General Director'."""
+    def title(text: str) -> str:
+        for vi, en in _TITLES_EN:
+            if text.strip().startswith(vi):
+                return en + text.strip()[len(vi):].title()
+        return text.strip().title()
+
+    m = re.match(r"^(KT\.|TL\.|TM\.|TUQ\.)\s*(.*)$", capacity)
+    if not m:
+        return title(capacity)
+    principal, _, own = m.group(2).partition(" / ")
+    own_title = title(own) if own else "signatory"
+    return f"{own_title}, {_AUTHORITY_EN[m.group(1)]} {title(principal)}"
+
+
+def _asks_all_references(question: str) -> bool:
+    return bool(re.search(r"(những văn bản|các văn bản|all (the )?documents|what documents|cites?\b|"
+                          r"viện dẫn những|references)", question, re.IGNORECASE))
+
+
+def _asks_all_duties(u: "Understanding") -> bool:
+    return u.intent in ("obligations",) or bool(u.actors) and u.intent == "topic"
+
+
 # ---------------------------------------------------------------- question analysis
 
 def _actors_in(question: str) -> list[str]:
@@ -548,34 +727,58 @@ def _actors_in(question: str) -> list[str]:
     return [a for a in found if not any(a != b and a in b for b in found)]
 
 
+_CLAUSE_REF = re.compile(r"(?:khoản|clause|item)\s+(\d{1,2})(?:\s*\(([a-zđ])\)|\s+(?:điểm|point)\s+\(?([a-zđ])\b\)?)?",
+                         re.IGNORECASE)
+_POINT_FIRST = re.compile(r"(?:điểm|point)\s+\(?([a-zđ])\b\)?(?:\s+(?:của\s+)?(?:khoản|clause)\s+(\d{1,2}))?",
+                          re.IGNORECASE)
+
+
 def _paths_in(question: str) -> list[str]:
+    """'khoản 2 điểm a', 'clause 2(a)', 'điểm c khoản 2' → '2.a'; a bare 'điểm đ' → '?.đ'."""
     paths = []
-    for m in re.finditer(r"(?:khoản|clause|item|mục)\s+(\d{1,2})(?:\s*(?:điểm|point)?\s*\(?([a-zđ])\)?)?",
-                         question, re.IGNORECASE):
-        paths.append(m.group(1) + (f".{m.group(2)}" if m.group(2) else ""))
-    return paths
+    for m in _CLAUSE_REF.finditer(question):
+        letter = m.group(2) or m.group(3)
+        paths.append(m.group(1) + (f".{letter.lower()}" if letter else ""))
+    for m in _POINT_FIRST.finditer(question):
+        path = f"{m.group(2) or '?'}.{m.group(1).lower()}"
+        if not any(p.endswith("." + m.group(1).lower()) for p in paths):
+            paths.append(path)
+    return [p for p in paths if not any(q.startswith(p + ".") for q in paths)]
+
+
+def _complete_path(path: str, earlier: list[str]) -> str:
+    if not path.startswith("?"):
+        return path
+    clause = next((p.split(".")[0] for p in earlier if not p.startswith("?")), None)
+    return f"{clause}{path[1:]}" if clause else path
 
 
 _INTENTS = [
-    ("signer", r"\b(ai ký|người ký|ký văn bản|signed|signer|signatory)\b"),
+    ("signer", r"\b(ai ký|người ký|ký văn bản|do ai ký|signed|signer|signatory)\b"),
+    ("deadline", r"(hạn chót|trước ngày|thời hạn|deadline|by when|due date|no later than|khi nào phải|"
+                 r"hạn (báo cáo|gửi|nộp))"),
     ("date", r"(ban hành (vào )?ngày nào|ngày ban hành|when was .* issued|what date|issue date|"
-             r"dated when|ngày nào)"),
+             r"dated when|ký ngày nào|ngày nào)"),
     ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed to|recipients|sent to)"),
     ("subject", r"(trích yếu|về việc gì|subject of|what is .* about\b)"),
-    ("references", r"(thực hiện (công điện|chỉ thị|nghị quyết) nào|implement(s|ing)? which|"
-                   r"which (telegram|decree|documents? does .* cite)|cites?\b|căn cứ|viện dẫn|refer)"),
-    ("deadline", r"(hạn|trước ngày|thời hạn|deadline|by when|due|no later than|khi nào phải)"),
+    ("references", r"(thực hiện (công điện|chỉ thị|nghị quyết|nghị định) nào|implement(s|ing)?\b.*\?$|"
+                   r"which (telegram|decree|decision|resolution|directive|plan|earlier|(vss |official )?dispatch)|"
+                   r"(công điện|nghị định|quyết định|nghị quyết|chỉ thị|kế hoạch|thông tư|công văn) nào|"
+                   r"documents? does .* cite|\bcites?\b|căn cứ|viện dẫn|refer)"),
     ("who", r"(đơn vị nào|ai (chịu trách nhiệm|theo dõi|chủ trì)|which (unit|department|body|office)|"
             r"who (monitors|is responsible|is assigned|leads|follows)|giao cho ai)"),
-    ("documents", r"(văn bản nào|những văn bản|công văn nào|which (documents|dispatches)|"
-                  r"what documents)"),
+    ("documents", r"(văn bản nào|những văn bản|công văn nào|which (documents?|dispatch(es)?|"
+                  r"official dispatch(es)?)|what documents)"),
     ("obligations", r"(phải làm gì|trách nhiệm|nhiệm vụ|yêu cầu gì|must|should|obligations?|"
                     r"required to|what (do|does) .* do|duties)"),
 ]
 
 
-def _intent(question: str) -> str:
+def _intent(question: str, has_document: bool = True) -> str:
     for name, pattern in _INTENTS:
+        # Without a document in view, "which dispatch/telegram ..." asks for documents, not references.
+        if name in ("references", "signer", "date", "recipients", "subject") and not has_document:
+            continue
         if re.search(pattern, question, re.IGNORECASE):
             return name
     return "topic"

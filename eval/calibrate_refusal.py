@@ -1,0 +1,77 @@
+"""Calibrate the refusal thresholds on an evaluation dataset instead of guessing them.
+
+    python -m eval.calibrate_refusal --store .dqa-store eval/datasets/seeds.jsonl
+
+For questions that name no document (the only ones the thresholds decide), it computes the
+engine's support features and grid-searches, per language, the (coverage, dense) pair that
+maximises refusal F1, breaking ties by fewer false refusals, then by the widest margin
+(distance from the nearest observed question), so the thresholds don't hug the data.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from eval.dataset import load_datasets
+from service.runtime import get_runtime
+from service.schemas import Turn
+from service.settings import Settings
+
+
+def features(engine, records):
+    rows = []
+    for record in records:
+        history = [Turn(role=t.role, content=t.content) for t in record.history]
+        u = engine.understand(record.question, None, history)
+        if u.numbers or u.missing or u.candidates:
+            continue
+        ranked = engine.rank(record.question, 8, None, u.expanded)
+        coverage, dense = engine.support_features(ranked)
+        rows.append((record.lang, record.answerable, coverage, dense, record.id))
+    return rows
+
+
+def best_thresholds(rows):
+    best = None
+    for min_cov in np.arange(0.2, 1.01, 0.025):
+        for min_dense in np.arange(0.80, 0.95, 0.0025):
+            tp = fp = fn = false_refusals = 0
+            for _, answerable, cov, dense, _ in rows:
+                refused = not (cov >= min_cov or dense >= min_dense)
+                if refused and not answerable:
+                    tp += 1
+                elif refused and answerable:
+                    fp += 1
+                    false_refusals += 1
+                elif not refused and not answerable:
+                    fn += 1
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            # Among equally good pairs prefer the one farthest from every observed point.
+            margin = min(min(abs(cov - min_cov) / 0.8, abs(dense - min_dense) / 0.15)
+                         for _, _, cov, dense, _ in rows) if rows else 0.0
+            key = (round(f1, 6), -false_refusals, round(margin, 6))
+            if best is None or key > best[0]:
+                best = (key, float(min_cov), float(min_dense))
+    return best
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("datasets", nargs="+")
+    parser.add_argument("--store", default=".dqa-store")
+    args = parser.parse_args(argv)
+    engine = get_runtime(Settings(store=Path(args.store))).engine
+    rows = features(engine, load_datasets(args.datasets))
+    for lang in ("vi", "en"):
+        subset = [r for r in rows if r[0] == lang]
+        for r in sorted(subset, key=lambda r: r[2]):
+            print(f"{lang} {'ANS  ' if r[1] else 'UNANS'} cov={r[2]:.3f} dense={r[3]:.4f} {r[4]}")
+        (f1, neg_false, _), cov, dense = best_thresholds(subset)
+        print(f"==> {lang}: coverage >= {cov:.3f} or dense >= {dense:.4f}  (F1 {f1:.3f}, "
+              f"false refusals {-neg_false})")
+
+
+if __name__ == "__main__":
+    main()
