@@ -142,6 +142,22 @@ def _date_after(text: str) -> date | None:
         return None
 
 
+def _date_opening_sentence(before: str) -> date | None:
+    """'Ngày 16/10/2023, Thủ tướng Chính phủ ban hành Công điện số 968/CĐ-TTg': the date opens
+    the sentence that issues the cited document."""
+    sentence = re.split(r"[.;:]\s", before)[-1]
+    m = re.match(rf"\s*Ngày\s+(?:{_DMY_RE}|{_LONG_DATE_RE}),[^,]{{0,80}}ban hành\s+[\w\s]{{0,30}}$",
+                 sentence)
+    if not m:
+        return None
+    groups = [g for g in m.groups() if g]
+    try:
+        day, month, year = (int(g) for g in groups[:3])
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def _kind_before(text: str) -> str | None:
     names = [row["vi"] for row in kinds_table()]
     best = None
@@ -564,7 +580,9 @@ def extract_references(document: Document) -> list[Reference]:
             before = clause.text[max(0, m.start() - 40): m.start()]
             after = clause.text[m.end(): m.end() + 60]
             ref = Reference(number=number, kind=_kind_before(before) or kind_from_number(number),
-                            issued=_date_after(after), citing_clause=clause.path,
+                            issued=_date_after(after) or _date_opening_sentence(
+                                clause.text[max(0, m.start() - 120): m.start()]),
+                            citing_clause=clause.path,
                             mention=(clause.text[max(0, m.start() - 20): m.end()]).strip())
             if number not in clause.references:
                 clause.references.append(number)
@@ -573,6 +591,10 @@ def extract_references(document: Document) -> list[Reference]:
                 seen.add(key)
                 references.append(ref)
     del text
+    # A date stated at one mention holds for every mention of the same number.
+    known = {r.number: r.issued for r in references if r.issued}
+    for reference in references:
+        reference.issued = reference.issued or known.get(reference.number)
     return references
 
 

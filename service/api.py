@@ -25,6 +25,7 @@ from ingest.model import Clause, Document
 from ingest.pipeline import FileReport, ingest_upload
 from service import observability
 from service.access import AccessControl, Forbidden, RateLimited, Unauthorized
+from service.compose_llm import LLMBusy
 from service.runtime import Runtime, get_runtime
 from service.schemas import (
     Answer, AskRequest, DocumentSummary, ErrorBody, SearchResponse,
@@ -89,7 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/v1/ask", response_model=Answer, tags=["answers"], dependencies=[Depends(read_access)])
     def ask(body: AskRequest) -> Answer:
         rt = runtime()
-        answer = rt.engine.ask(body.question, body.lang, body.history, body.top_k)
+        try:
+            answer = rt.ask(body.question, body.lang, body.history, body.top_k, body.llm)
+        except LLMBusy as error:
+            raise ApiError(503, "llm_busy", str(error), {"Retry-After": str(error.retry_after)}) from None
         observability.record_answer(answer)
         return answer
 
@@ -101,14 +105,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rt = runtime()
 
         async def events():
-            answer = await asyncio.to_thread(rt.engine.ask, body.question, body.lang,
-                                             body.history, body.top_k)
-            observability.record_answer(answer)
-            evidence = {"citations": [c.model_dump(mode="json") for c in answer.citations],
-                        "refused": answer.refused, "language": answer.language}
+            grounded = await asyncio.to_thread(rt.engine.ask, body.question, body.lang,
+                                               body.history, body.top_k)
+            # Evidence first: the retrieved, checked clauses reach the reader before any prose.
+            evidence = {"citations": [c.model_dump(mode="json") for c in grounded.citations],
+                        "refused": grounded.refused, "language": grounded.language}
             yield _sse("evidence", evidence)
-            for line in answer.answer.split("\n"):
-                yield _sse("token", {"text": line + "\n"})
+            wants_llm = rt.llm_enabled if body.llm is None else (body.llm and rt.llm_enabled)
+            answer = grounded
+            if wants_llm and not grounded.refused:
+                queue: asyncio.Queue = asyncio.Queue()
+                loop = asyncio.get_running_loop()
+
+                def on_token(delta: str) -> None:
+                    loop.call_soon_threadsafe(queue.put_nowait, delta)
+
+                composer = await asyncio.to_thread(rt.composer)
+                task = asyncio.ensure_future(asyncio.to_thread(
+                    composer.compose, rt.engine, body.question, grounded, on_token))
+                while not task.done() or not queue.empty():
+                    try:
+                        delta = await asyncio.wait_for(queue.get(), timeout=0.2)
+                        yield _sse("token", {"text": delta})
+                    except asyncio.TimeoutError:
+                        continue
+                try:
+                    answer = task.result()
+                except LLMBusy as error:
+                    yield _sse("notice", {"detail": str(error)})
+            else:
+                for line in grounded.answer.split("\n"):
+                    yield _sse("token", {"text": line + "\n"})
+            observability.record_answer(answer)
             yield _sse("final", answer.model_dump(mode="json"))
 
         return StreamingResponse(events(), media_type="text/event-stream",

@@ -214,13 +214,49 @@ def ask(question: str, lang: Optional[str] = typer.Option(None, "--lang"),
         _fail(f"unknown language '{lang}' (use vi or en)", EXIT_USAGE)
     if not question.strip():
         _fail("the question is empty", EXIT_USAGE)
-    answer = _runtime().engine.ask(question, lang)
+    answer = _runtime().ask(question, lang, use_llm=False if no_llm else None)
     if json_out:
         _print_json(answer.model_dump(mode="json"))
         return
     console.print(answer.answer, highlight=False)
     for c in answer.citations:
         console.print(f"[{c.n}] {c.id} — {c.label}: “{c.quote[:200]}”", highlight=False)
+
+
+@app.command()
+def translate(number: Optional[str] = typer.Argument(None, help="document number; omit with --all"),
+              all_documents: bool = typer.Option(False, "--all", help="every document"),
+              json_out: bool = typer.Option(False, "--json")):
+    """Fill the clause translation cache (English, machine translation, one clause at a time)."""
+    from ingest.index import DocumentNotFound
+    from service.compose_llm import translate_missing
+    from service.engine import glossary
+
+    if not number and not all_documents:
+        _fail("name a document number or pass --all", EXIT_USAGE)
+    rt = _runtime()
+    if not rt.llm_enabled:
+        _fail("no LLM configured: set DQA_LLM=llamacpp (after `make llm`) or DQA_LLM=openai", EXIT_USAGE)
+    try:
+        documents = list(rt.engine.documents.values()) if all_documents else [rt.engine.document(number)]
+    except DocumentNotFound as error:
+        _fail(str(error), EXIT_NOT_FOUND)
+    ids = [c.id for d in documents for c in d.clauses]
+    vi_en = {vi: en for en, vi in glossary().items()}
+    results = {}
+    with Progress(TextColumn("translating"), BarColumn(), MofNCompleteColumn(), console=err,
+                  transient=True, disable=json_out) as progress:
+        task = progress.add_task("translate", total=len(ids))
+        for clause_id, english in translate_missing(rt.engine, rt.store, rt.composer().llm, ids, vi_en):
+            results[clause_id] = english
+            progress.advance(task)
+    rt.engine.refresh()
+    failed = [cid for cid, text in results.items() if not text]
+    if json_out:
+        _print_json({"translated": {k: v for k, v in results.items() if v}, "rejected": failed})
+    else:
+        console.print(f"{len(results) - len(failed)} clauses translated (machine translation), "
+                      f"{len(failed)} rejected by the checks")
 
 
 @app.command("eval")

@@ -24,6 +24,37 @@ class Runtime:
                                  settings.qdrant_api_key)
         self.engine = Engine(self.store)
         self.write_lock = threading.Lock()
+        self._llm = None
+        self._llm_lock = threading.Lock()
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.settings.llm != "none"
+
+    def composer(self):
+        """The LLM composer, built on first use (loading a GGUF takes seconds)."""
+        from service.compose_llm import LLMComposer
+        from service.llm import LLMSettings, build_llm
+
+        with self._llm_lock:
+            if self._llm is None:
+                llm = build_llm(LLMSettings(
+                    backend=self.settings.llm, model_path=str(self.settings.llm_model_path),
+                    api_base=self.settings.llm_api_base, api_model=self.settings.llm_api_model,
+                    api_key=self.settings.llm_api_key or "not-needed"))
+                self._llm = (LLMComposer(llm, self.settings.llm_max_concurrent)
+                             if llm is not None else None)
+            return self._llm
+
+    def ask(self, question: str, lang=None, history=None, top_k=None, use_llm: bool | None = None,
+            on_token=None):
+        """Grounded answer, rewritten by the LLM when enabled and verified."""
+        answer = self.engine.ask(question, lang, history, top_k)
+        wants_llm = self.llm_enabled if use_llm is None else (use_llm and self.llm_enabled)
+        if not wants_llm or answer.refused:
+            return answer
+        composer = self.composer()
+        return composer.compose(self.engine, question, answer, on_token) if composer else answer
 
     def known(self) -> tuple[list[Document], list[Commentary]]:
         return self.store.documents(), self.store.commentaries()

