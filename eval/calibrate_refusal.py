@@ -25,11 +25,12 @@ def features(engine, records):
     for record in records:
         history = [Turn(role=t.role, content=t.content) for t in record.history]
         u = engine.understand(record.question, None, history)
-        if u.numbers or u.missing or u.candidates:
+        if u.missing or u.candidates:
             continue
-        ranked = engine.rank(record.question, 8, None, u.expanded)
+        ranked = engine.rank(record.question, 8, u.numbers or None, u.expanded)
         coverage, dense = engine.support_features(ranked)
-        rows.append((record.lang, record.answerable, coverage, dense, record.id))
+        group = record.lang + ("+doc" if u.numbers else "")
+        rows.append((group, record.answerable, coverage, dense, record.id))
     return rows
 
 
@@ -64,7 +65,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     engine = get_runtime(Settings(store=Path(args.store))).engine
     rows = features(engine, load_datasets(args.datasets))
-    for lang in ("vi", "en"):
+    for lang in ("vi", "en", "vi+doc", "en+doc"):
         subset = [r for r in rows if r[0] == lang]
         for r in sorted(subset, key=lambda r: r[2]):
             print(f"{lang} {'ANS  ' if r[1] else 'UNANS'} cov={r[2]:.3f} dense={r[3]:.4f} {r[4]}")

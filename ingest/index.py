@@ -52,10 +52,33 @@ def point_id(key: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, key))
 
 
-def lexical_tokens(text: str) -> list[str]:
-    """Underthesea word segmentation, lowercased; document numbers kept whole and by number."""
+_ABBREVIATION_RE = re.compile(r"((?:[^\W\d_]+\s+){1,7}?)\(([A-ZĐ]{2,8})\)")
+
+
+def defined_abbreviations(text: str) -> dict[str, str]:
+    """Abbreviations a document defines, e.g. "bảo hiểm y tế (BHYT)" → {"BHYT": "bảo hiểm y tế"}:
+    the long form is the run of words whose initials spell the abbreviation."""
+    found: dict[str, str] = {}
+    for m in _ABBREVIATION_RE.finditer(text):
+        words, short = m.group(1).split(), m.group(2)
+        for size in range(len(short), 0, -1):
+            tail = words[-size:]
+            initials = "".join(w[0] for w in tail).upper().replace("Đ", "D")
+            if len(tail) == size and initials == short.replace("Đ", "D"):
+                found.setdefault(short, " ".join(tail).lower())
+                break
+    return found
+
+
+def lexical_tokens(text: str, abbreviations: dict[str, str] | None = None) -> list[str]:
+    """Underthesea word segmentation, lowercased; document numbers kept whole and by number;
+    abbreviations also contribute their long form (BHYT → bảo hiểm y tế)."""
     from underthesea import word_tokenize
 
+    if abbreviations:
+        extra = [long for short, long in abbreviations.items() if re.search(rf"\b{short}\b", text)]
+        if extra:
+            text = text + "\n" + " . ".join(extra)
     tokens = [t.lower().replace(" ", "_") for t in word_tokenize(text)
               if any(ch.isalnum() for ch in t)]
     for m in re.finditer(r"\b(\d{1,5})/(?:\d{4}/)?[A-ZĐa-zđ\-]+", text):
@@ -192,13 +215,14 @@ class ClauseStore:
         """Write a document and its clauses; stale clauses of an earlier version are removed."""
         with self.lock:
             nodes = [clause_node(document, clause) for clause in document.clauses]
+            abbreviations = defined_abbreviations(document.source.repaired_text)
             vectors = self.embedder.embed_passages(
                 [embedding_text(document, clause) for clause in document.clauses])
             points = []
             for node, clause, vector in zip(nodes, document.clauses, vectors):
                 payload = node_to_metadata_dict(node, remove_text=False, flat_metadata=False)
                 payload.update(node.metadata)
-                tokens = lexical_tokens(f"{document.number} {clause.text}")
+                tokens = lexical_tokens(f"{document.number} {clause.text}", abbreviations)
                 payload["bm25_tokens"] = tokens
                 points.append(models.PointStruct(
                     id=node.node_id, payload=payload,

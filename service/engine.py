@@ -31,7 +31,7 @@ RRF_K = 60
 # Answer only when the best clause covers enough of the question (IDF-weighted) or is close in
 # embedding space. Per language: (min coverage, min dense similarity). Calibrated on
 # eval/datasets/seeds.jsonl by eval/calibrate_refusal.py; rerun it after changing retrieval.
-REFUSAL_THRESHOLDS = {"vi": (0.575, 0.9075), "en": (0.275, 0.875)}
+REFUSAL_THRESHOLDS = {"vi": (0.55, 0.905), "en": (0.30, 0.87)}
 # "Which documents deal with X": other documents are listed when their best clause scores
 # at least this share of the top one.
 DOCUMENTS_RELATIVE_SCORE = 0.9
@@ -117,8 +117,35 @@ class Engine:
                 for token in tokens:
                     document_frequency[token] = document_frequency.get(token, 0) + 1
             n = max(1, len(self.clause_tokens))
+            self._index_english(bm25s)
+            for cid, words in self.english_words.items():
+                self.clause_tokens.setdefault(cid, set()).update(words)
+                for word in words:
+                    document_frequency[word] = document_frequency.get(word, 0) + 1
             self.idf = {t: float(np.log(1 + n / df)) for t, df in document_frequency.items()}
             self.unknown_idf = float(np.log(1 + n))    # a word the corpus never uses
+
+    def _index_english(self, bm25s) -> None:
+        """English renderings of clauses (aligned commentary, translation cache) as a second
+        lexical index: English questions then match English words, not only glossary terms."""
+        texts: dict[str, str] = {}
+        for commentary in self.commentaries:
+            for cid in {a.clause_id for a in commentary.alignments}:
+                rendering = english_rendering(commentary.alignments, cid)
+                if rendering and cid in self.clauses:
+                    texts[cid] = texts.get(cid, "") + " " + rendering
+        for cid, clause in self.clauses.items():
+            if cid not in texts:
+                cached = self.store.translation(cid, clause.text) if len(self.clauses) < 5000 else None
+                if cached:
+                    texts[cid] = cached
+        self.english_words = {cid: {"en:" + w for w in english_stems(text)} for cid, text in texts.items()}
+        self.en_ids = list(texts)
+        self.en_bm25 = None
+        if texts:
+            self.en_bm25 = bm25s.BM25()
+            self.en_bm25.index([sorted(english_stems(texts[cid])) or ["_"] for cid in self.en_ids],
+                               show_progress=False)
 
     # ------------------------------------------------------------ understanding
     def understand(self, question: str, lang: str | None, history: list[Turn]) -> Understanding:
@@ -207,6 +234,9 @@ class Engine:
                     signals.setdefault(cid, {}).update(dense=point.score, dense_rank=rank)
             for rank, (cid, score) in enumerate(self._lexical(text, depth, numbers)):
                 signals.setdefault(cid, {}).update(bm25=score, bm25_rank=rank)
+            if question_language(query) == "en":
+                for rank, (cid, score) in enumerate(self._english_lexical(query, depth, numbers)):
+                    signals.setdefault(cid, {}).update(en_bm25=score, en_rank=rank)
         q_tokens = self.question_tokens(query, text)
         fused = []
         for cid, s in signals.items():
@@ -215,6 +245,8 @@ class Engine:
                 score += 1.0 / (RRF_K + s["dense_rank"])
             if "bm25_rank" in s:
                 score += 1.0 / (RRF_K + s["bm25_rank"])
+            if "en_rank" in s:
+                score += 1.0 / (RRF_K + s["en_rank"])
             clause = self.clauses.get(cid)
             if clause is None:
                 continue
@@ -236,7 +268,7 @@ class Engine:
             for actor in actor_table():
                 for pattern in actor.patterns:
                     unmapped = pattern.sub(" ", unmapped)
-            tokens |= {"en:" + w for w in re.findall(r"[a-z]{3,}", unmapped) if w not in _STOP}
+            tokens |= {"en:" + w for w in english_stems(unmapped)}
             return tokens
         return _content_tokens(lexical_tokens(expanded))
 
@@ -253,6 +285,18 @@ class Engine:
         if not hasattr(self, "_point_to_clause") or len(self._point_to_clause) != len(self.point_ids):
             self._point_to_clause = {v: k for k, v in self.point_ids.items()}
         return self._point_to_clause.get(point)
+
+    def _english_lexical(self, question: str, depth: int, numbers: list[str] | None):
+        if self.en_bm25 is None:
+            return []
+        vocab = set().union(*self.english_words.values()) if self.english_words else set()
+        tokens = [w for w in english_stems(question) if "en:" + w in vocab]
+        if not tokens:
+            return []
+        docs, scores = self.en_bm25.retrieve([tokens], k=min(len(self.en_ids), depth),
+                                             show_progress=False)
+        return [(self.en_ids[int(i)], float(sc)) for i, sc in zip(docs[0], scores[0])
+                if sc > 0 and (not numbers or self.en_ids[int(i)].split("#")[0] in numbers)]
 
     def _lexical(self, text: str, depth: int, numbers: list[str] | None):
         if self.bm25 is None:
@@ -782,6 +826,12 @@ def _intent(question: str, has_document: bool = True) -> str:
         if re.search(pattern, question, re.IGNORECASE):
             return name
     return "topic"
+
+
+def english_stems(text: str) -> list[str]:
+    """Lowercase English content words with a plural 's' removed (enough for matching)."""
+    words = re.findall(r"[a-z]{3,}", text.lower())
+    return [w[:-1] if w.endswith("s") and not w.endswith("ss") else w for w in words if w not in _STOP]
 
 
 def _content_tokens(tokens: list[str]) -> set[str]:
