@@ -29,6 +29,7 @@ def viet74k_path() -> Path:
     return Path(spec.origin).parent / "corpus" / "data" / "Viet74K.txt"
 
 
+@lru_cache(maxsize=200_000)
 def split_tone(syllable: str) -> tuple[str, str | None]:
     """Return (toneless lowercase NFC syllable, tone mark or None)."""
     decomposed = unicodedata.normalize("NFD", syllable.lower())
@@ -62,9 +63,16 @@ class Lexicon:
         for syllable, count in self.syllable_counts.items():
             self.base_counts[split_tone(syllable)[0]] += count
         self.total = sum(self.syllable_counts.values())
+        self._valid: dict[str, bool] = {}
         self._floor = math.log(0.5 / self.total)
 
     def is_syllable(self, token: str) -> bool:
+        cached = self._valid.get(token)
+        if cached is None:
+            cached = self._valid[token] = self._is_syllable(token)
+        return cached
+
+    def _is_syllable(self, token: str) -> bool:
         low = token.lower()
         base, tone = split_tone(low)
         if not any(c in _VOWELS for c in base):

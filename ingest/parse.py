@@ -106,13 +106,27 @@ def kind_en(kind_vi: str | None) -> str | None:
     return None
 
 
-def find_actors(text: str) -> list[str]:
-    found: list[tuple[int, str]] = []
+@lru_cache(maxsize=1)
+def _actor_matcher() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One alternation over every actor name: a single pass per clause instead of one per alias."""
+    names: dict[str, str] = {}
     for actor in actor_table():
-        positions = [m.start() for p in actor.patterns for m in p.finditer(text)]
-        if positions:
-            found.append((min(positions), actor.vi))
-    return [name for _, name in sorted(found)]
+        for pattern in actor.patterns:
+            name = pattern.pattern[len("(?<!\\w)"): -len("(?!\\w)")]
+            names.setdefault(re.sub(r"\\(.)", r"\1", name).casefold(), actor.vi)
+    ordered = sorted(names, key=len, reverse=True)
+    regex = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in ordered) + r")(?!\w)", re.IGNORECASE)
+    return regex, names
+
+
+def find_actors(text: str) -> list[str]:
+    regex, names = _actor_matcher()
+    found: dict[str, int] = {}
+    for m in regex.finditer(text):
+        actor = names.get(m.group(1).casefold())
+        if actor and actor not in found:
+            found[actor] = m.start()
+    return sorted(found, key=found.get)
 
 
 def find_deadlines(text: str) -> list[Deadline]:
@@ -257,7 +271,7 @@ def parse_document(repair: RepairResult, raw: str, file: str) -> Document:
 
 
 def detect_language(text: str) -> str:
-    letters = [c for c in text if c.isalpha()]
+    letters = [c for c in text[:20000] if c.isalpha()]
     if not letters:
         return "vi"
     vietnamese = sum(1 for c in letters if c in "ăâđêôơưĂÂĐÊÔƠƯ" or ord(c) > 0x1E00)

@@ -196,12 +196,14 @@ def _choose_joins(pieces: list[_Piece], scorer: _Scorer, prev_token: str | None)
     texts = [p.text for p in pieces]
     # best[(i, j)] = (score, back-pointer i_prev) for a last token spanning pieces i..j
     best: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {}
+    ending_at: dict[int, list[tuple[int, int]]] = {}
     for j in range(min(n, MAX_PIECES_PER_TOKEN)):
         token = "".join(texts[: j + 1])
         bonus = scorer.bigram_bonus(prev_token, token) if prev_token else 0.0
         best[(0, j)] = (scorer.score(token) + bonus, None)
+        ending_at.setdefault(j, []).append((0, j))
     for i in range(1, n):
-        previous = [(key, val) for key, val in best.items() if key[1] == i - 1]
+        previous = [(key, best[key]) for key in ending_at.get(i - 1, [])]
         for j in range(i, min(n, i + MAX_PIECES_PER_TOKEN)):
             token = "".join(texts[i: j + 1])
             own = scorer.score(token)
@@ -213,6 +215,7 @@ def _choose_joins(pieces: list[_Piece], scorer: _Scorer, prev_token: str | None)
                     choice = (total, key)
             if choice is not None:
                 best[(i, j)] = choice
+                ending_at.setdefault(j, []).append((i, j))
     end_key = max((k for k in best if k[1] == n - 1), key=lambda k: best[k][0])
     joins = [True] * (n - 1)
     key: tuple[int, int] | None = end_key
@@ -225,7 +228,8 @@ def _choose_joins(pieces: list[_Piece], scorer: _Scorer, prev_token: str | None)
 
 # ---------------------------------------------------------------- respacing
 
-def _respace(token: str, lexicon: Lexicon) -> list[str] | None:
+@lru_cache(maxsize=100_000)
+def _respace(token: str, lexicon: Lexicon) -> tuple[str, str] | None:
     """Split a run-together token (trựcthuộc, BHYTnăm) when exactly one split is certain."""
     core = token.rstrip(_TRAILING_PUNCT).lstrip(_LEADING_PUNCT)
     if len(core) < 4 or not LETTER_RE.match(core) or lexicon.is_syllable(core) \
@@ -244,7 +248,7 @@ def _respace(token: str, lexicon: Lexicon) -> list[str] | None:
     if len(candidates) != 1:
         return None
     cut = token.index(core) + candidates[0]
-    return [token[:cut], token[cut:]]
+    return (token[:cut], token[cut:])
 
 
 # ---------------------------------------------------------------- main entry
@@ -403,7 +407,7 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
             emit(" ", [_raw(nfc_map, piece.start + left)])
             emit(split[1], [_raw(nfc_map, piece.start + left + i) for i in range(len(split[1]))])
         else:
-            emit(piece.text, [_raw(nfc_map, piece.start + i) for i in range(len(piece.text))])
+            emit(piece.text, nfc_map[piece.start: piece.start + len(piece.text)])
         if k == len(pieces) - 1:
             break
         decision = boundary[k]
@@ -489,5 +493,7 @@ def _is_hard_upper_break(prev_line: str, next_line: str) -> bool:
 
 
 def _is_upper_line(line: str) -> bool:
+    if len(line) > 160:
+        return False        # header and signature lines are short; skip long paragraphs fast
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 4 and all(c.isupper() for c in letters)

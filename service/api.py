@@ -16,7 +16,7 @@ from pathlib import Path, PurePath
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.index import DocumentNotFound, EmbedderMismatch, StoreLocked
@@ -25,6 +25,7 @@ from ingest.model import Clause, Document
 from ingest.pipeline import FileReport, ingest_upload
 from service import observability
 from service.access import AccessControl, Forbidden, RateLimited, Unauthorized
+from service.articles import ArticleRequest
 from service.compose_llm import LLMBusy
 from service.runtime import Runtime, get_runtime
 from service.schemas import (
@@ -207,6 +208,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             removed = rt.store.remove_document(_clean_text(number))
             rt.engine.refresh()
         return {"deleted": number, "clauses": removed}
+
+    # ------------------------------------------------------------ articles
+    @app.post("/v1/articles", tags=["articles"], dependencies=[Depends(read_access)],
+              responses={200: {"description": "JSON article (md/html) or a DOCX file",
+                               "content": {"application/json": {},
+                                           "application/vnd.openxmlformats-officedocument."
+                                           "wordprocessingml.document": {}}}})
+    def draft(body: ArticleRequest):
+        from service.articles import draft_article, render
+
+        rt = runtime()
+        try:
+            article = draft_article(rt.engine, body)
+        except ValueError as error:
+            raise ApiError(404, "document_not_found", str(error)) from None
+        rendered = render(article, body.format)
+        if body.format == "docx":
+            return Response(rendered, media_type="application/vnd.openxmlformats-officedocument."
+                            "wordprocessingml.document",
+                            headers={"Content-Disposition": 'attachment; filename="article.docx"'})
+        payload = article.model_dump(mode="json")
+        payload["markdown" if body.format == "md" else "html"] = rendered
+        return JSONResponse(payload)
 
     # ------------------------------------------------------------ widget
     @app.get("/", include_in_schema=False)

@@ -300,6 +300,36 @@ def evaluate(datasets: list[Path],
 
 
 @app.command()
+def draft(question: str, doc: list[str] = typer.Option([], "--doc", help="document number(s)"),
+          lang: str = typer.Option("vi", "--lang"), fmt: str = typer.Option("md", "--format"),
+          out: Optional[Path] = typer.Option(None, "--out", help="file to write (required for docx)"),
+          asker: Optional[str] = typer.Option(None, "--asker")):
+    """Draft a LawNet-style Q&A article with a citation on every paragraph."""
+    from pydantic import ValidationError
+
+    from service.articles import ArticleRequest, draft_article, render
+
+    try:
+        request = ArticleRequest(question=question, documents=doc, lang=lang, format=fmt, asker=asker)
+    except ValidationError as error:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()), EXIT_USAGE)
+    if fmt == "docx" and out is None:
+        _fail("--format docx needs --out FILE", EXIT_USAGE)
+    try:
+        article = draft_article(_runtime().engine, request)
+    except ValueError as error:
+        _fail(str(error), EXIT_NOT_FOUND)
+    rendered = render(article, fmt)
+    if out:
+        out.write_bytes(rendered if isinstance(rendered, bytes) else rendered.encode("utf-8"))
+        console.print(f"wrote {out} ({'refused' if article.refused else len(article.citations)} citations)")
+    else:
+        sys.stdout.write(rendered if isinstance(rendered, str) else "")
+    if article.refused:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000):
     """Run the HTTP service (OpenAPI at /docs, widget demo at /)."""
     import uvicorn

@@ -84,6 +84,8 @@ class Understanding:
     intent: str = "topic"
     expanded: str = ""
     referenced: list[str] = field(default_factory=list)   # cited by a resolved document
+    inherited: bool = False        # documents come from an earlier turn, not this question
+    context_actors: list[str] = field(default_factory=list)   # actors of the earlier turn
 
 
 class Engine:
@@ -162,11 +164,12 @@ class Engine:
                 self._resolve_numbers(turn.content, previous)
                 if previous.numbers:
                     u.numbers = previous.numbers
+                    u.inherited = True
                     earlier_paths = _paths_in(turn.content)
                     # "Điểm đ thì sao?" after "điểm c khoản 2": the point belongs to the same clause.
                     u.paths = [_complete_path(p, earlier_paths) for p in u.paths]
                     if not u.actors and not u.paths:
-                        u.actors = _actors_in(turn.content)
+                        u.context_actors = _actors_in(turn.content)
                     break
         u.paths = [p for p in u.paths if not p.startswith("?")]
         u.intent = _intent(question, bool(u.numbers))
@@ -353,8 +356,10 @@ class Engine:
     def _supported(self, u: Understanding, ranked) -> bool:
         if not ranked:
             return False
-        if u.numbers:
+        if u.numbers and not u.inherited:
             return True
+        if u.inherited and (u.paths or u.actors or u.intent in _STRUCTURAL_INTENTS):
+            return True      # "còn khoản 3 thì sao?": the structure itself is the evidence
         coverage, dense = self.support_features(ranked)
         min_coverage, min_dense = REFUSAL_THRESHOLDS[u.language]
         return coverage >= min_coverage or dense >= min_dense
@@ -411,13 +416,14 @@ class Engine:
                 with_deadline = [c for n in u.numbers for c in self.documents[n].clauses if c.deadlines]
             if with_deadline:
                 return with_deadline[:1]
-        if u.actors and u.numbers and u.intent in ("obligations", "topic", "who"):
+        actors = u.actors or u.context_actors
+        if actors and u.numbers and u.intent in ("obligations", "topic", "who"):
             picked = []
             for number in u.numbers:
                 for clause in self.documents[number].clauses:
                     if clause.path in ("preamble", "closing") or clause.parent:
                         continue
-                    if set(u.actors) & set(addressed_actors(clause)):
+                    if set(actors) & set(addressed_actors(clause)):
                         picked.append(clause)
                         picked.extend(self.clauses[f"{number}#{c}"] for c in clause.children)
             if picked and u.intent != "who" and _asks_all_duties(u):
@@ -697,7 +703,13 @@ def english_gist(clause: Clause) -> str:
     if clause.references:
         parts.append("Cites " + ", ".join(clause.references[:4]) + ".")
     low = clause.text.lower()
-    terms = [en for en, vi in glossary().items() if vi.lower() in low and len(vi) > 6][:6]
+    seen_vi: set[str] = set()
+    terms = []
+    for en, vi in glossary().items():
+        if vi.lower() in low and len(vi) > 6 and vi.lower() not in seen_vi:
+            seen_vi.add(vi.lower())
+            terms.append(en)
+    terms = terms[:6]
     if terms:
         parts.append("Deals with: " + ", ".join(dict.fromkeys(terms)) + ".")
     return " ".join(parts) or "No English rendering is available yet."
@@ -816,6 +828,9 @@ _INTENTS = [
     ("obligations", r"(phải làm gì|trách nhiệm|nhiệm vụ|yêu cầu gì|must|should|obligations?|"
                     r"required to|what (do|does) .* do|duties)"),
 ]
+
+
+_STRUCTURAL_INTENTS = ("deadline", "signer", "date", "recipients", "subject", "references")
 
 
 def _intent(question: str, has_document: bool = True) -> str:

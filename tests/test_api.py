@@ -86,6 +86,13 @@ def test_follow_up_resolves_against_earlier_turn(service):
     assert any(c.startswith("1257/BHXH-PC#8") or c.startswith("1257/BHXH-PC#4") for c in cited(english))
 
 
+def test_earlier_document_does_not_make_an_unrelated_follow_up_answerable(service):
+    history = [{"role": "user", "content": "What must provincial directors do under 3476?"},
+               {"role": "assistant", "content": "Under 3476 ... [1]"}]
+    answer = ask(service, "How is the monthly pension calculated?", history=history)
+    assert answer["refused"]
+
+
 def test_nfd_and_nfc_questions_find_the_same_clauses(service):
     question = "Giám đốc BHXH tỉnh phải làm gì theo Công văn 3476?"
     nfc = ask(service, unicodedata.normalize("NFC", question))

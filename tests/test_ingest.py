@@ -135,7 +135,7 @@ def test_qdrant_local_round_trip_keeps_nodes_and_relationships(runtime):
                                      if p.payload["clause_id"] == "3476/BHXH-TCCB#2"))
     assert node.parent_node.node_id == parent.node_id
     assert len(parent.child_nodes) == 6
-    hits = runtime.engine.search("Giám đốc BHXH tỉnh kiểm tra đột xuất công vụ", 5)
+    hits = runtime.engine.search("Công văn 3476 kiểm tra đột xuất hoạt động công vụ", 5)
     assert "3476/BHXH-TCCB#2.a" in [h.id for h in hits]
     assert runtime.store.remove_document("1257/BHXH-PC") == 17
     assert "1257/BHXH-PC" not in {d.number for d in runtime.store.documents()}

@@ -205,7 +205,7 @@
       try { data = await res.json(); } catch (e) { data = null; }
       if (!res.ok) {
         var err = new Error((data && data.detail) || res.status + " " + res.statusText);
-        err.status = res.status; throw err;
+        err.status = res.status; err.code = data && data.error; throw err;
       }
       return data;
     }
@@ -387,13 +387,13 @@
     }
 
     // ------------------------------------------------------------------ panels
-    openPanel(kind, title, opener) {
+    openPanel(kind, title, opener, lang) {
       var self = this;
       this.closePanel();
       var heading = el("h2", { id: "dqa-panel-title", tabindex: "-1", text: title });
       var content = el("div", { class: "content" });
-      var closeBtn = el("button", { type: "button", "data-action": "close", "aria-label": this.t("close"),
-        onclick: function () { self.closePanel(); } }, ["✕ " + this.t("close")]);
+      var closeBtn = el("button", { type: "button", "data-action": "close", "aria-label": this.t("close", lang),
+        onclick: function () { self.closePanel(); } }, ["✕ " + this.t("close", lang)]);
       var panel = el("div", { class: "panel " + kind, role: "dialog", "aria-modal": "true",
         "aria-labelledby": "dqa-panel-title" }, [el("header", null, [heading, closeBtn]), content]);
       var backdrop = el("div", { class: "backdrop", onclick: function (e) { if (e.target === backdrop) self.closePanel(); } },
@@ -431,7 +431,7 @@
 
     openClause(c, opener, lang) {
       var self = this;
-      var content = this.openPanel("clause-panel", this.t("citation", lang) + " [" + c.n + "] · " + c.doc, opener);
+      var content = this.openPanel("clause-panel", this.t("citation", lang) + " [" + c.n + "] · " + c.doc, opener, lang);
       content.setAttribute("data-id", c.id);
       var facts = el("dl");
       [["number", c.doc], ["kind", c.kind], ["issued", c.issued], ["label", c.label]].forEach(function (f) {
@@ -491,7 +491,7 @@
     async draft() {
       var question = this.input.value.trim() || this.lastQuestion;
       var lang = this.manualLang || !question ? this.uiLang : detectLang(question);
-      var content = this.openPanel("article-panel", this.t("article", lang), this.draftBtn);
+      var content = this.openPanel("article-panel", this.t("article", lang), this.draftBtn, lang);
       if (!question) { content.appendChild(el("p", { role: "status", text: this.t("needQuestion", lang) })); return; }
       var status = el("p", { class: "status", role: "status", text: this.t("loading", lang) });
       content.appendChild(status);
@@ -509,7 +509,10 @@
         }
       } catch (error) {
         status.remove();
-        var text = error.status === 404 || error.status === 405 ? this.t("noArticle", lang) : this.errorText(error, lang);
+        // a missing route (404 http_error / 405) means this server has no drafting; any other
+        // 404 (e.g. document_not_found) carries a detail worth showing
+        var missing = error.status === 405 || (error.status === 404 && (!error.code || error.code === "http_error"));
+        var text = missing ? this.t("noArticle", lang) : this.errorText(error, lang);
         content.appendChild(el("p", { class: "error", role: "status", text: text }));
       }
     }
