@@ -17,6 +17,7 @@ from pathlib import Path
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
+from pydantic import BaseModel, Field
 from qdrant_client import QdrantClient, models
 
 from ingest.embedders import Embedder
@@ -248,8 +249,13 @@ class ClauseStore:
 
     def remove_document(self, number: str) -> int:
         with self.lock:
-            self.get_document(number)     # raises DocumentNotFound
             points = self._clause_points(number)
+            try:
+                self.get_document(number)
+            except DocumentNotFound:
+                if not points:
+                    raise
+                # Orphan clause points of an interrupted ingest: remove them too.
             if points:
                 self.client.delete(CLAUSES, models.PointIdsList(points=[p.id for p in points]), wait=True)
             self.client.delete(DOCUMENTS, models.PointIdsList(points=[point_id("doc:" + number)]),
@@ -316,6 +322,80 @@ class ClauseStore:
                       models.Prefetch(query=sparse_vector(tokens), using=SPARSE, limit=limit * 4,
                                       filter=flt)],
             query=models.FusionQuery(fusion=models.Fusion.RRF), limit=limit, with_payload=False).points
+
+    # ------------------------------------------------------------ integrity
+    def check_integrity(self) -> "IntegrityReport":
+        """Cross-check clause points against document records (after a crash, a kill or a bug).
+
+        upsert_document writes clause points, then drops stale ones, then the document record,
+        so an interrupted write leaves clause points without (or ahead of) their document
+        record; re-running the same ingest converges to the clean state."""
+        with self.lock:
+            flt = models.Filter(must=[models.FieldCondition(
+                key="type", match=models.MatchValue(value="document"))])
+            documents: dict[str, dict] = {}
+            for p in self._scroll(DOCUMENTS, flt):
+                doc = p.payload.get("document") or {}
+                documents[doc.get("number", p.payload.get("number"))] = {
+                    "sha256": (doc.get("source") or {}).get("sha256"),
+                    "clauses": [c.get("id") for c in doc.get("clauses") or []]}
+            points = self.clause_payloads()
+        by_id = {str(p.id): p.payload or {} for p in points}
+        orphans, mismatched = [], []
+        for payload in by_id.values():
+            number, clause_id = payload.get("number"), payload.get("clause_id")
+            record = documents.get(number)
+            if record is None or clause_id not in record["clauses"]:
+                orphans.append(clause_id or "?")
+            elif payload.get("content_hash") != record["sha256"]:
+                mismatched.append(clause_id)
+        missing = [cid for record in documents.values() for cid in record["clauses"]
+                   if point_id(cid) not in by_id]
+        stored = (self.get_meta("embedder") or {}).get("identity")
+        report = IntegrityReport(
+            ok=not (orphans or missing or mismatched) and stored == self.embedder.identity,
+            documents=len(documents), clauses=len(by_id), orphan_clauses=sorted(orphans),
+            missing_clauses=sorted(missing), mismatched_hashes=sorted(mismatched),
+            embedder=self.embedder.identity, stored_embedder=stored)
+        report.advice = report.make_advice()
+        return report
+
+
+class IntegrityReport(BaseModel):
+    ok: bool
+    documents: int
+    clauses: int
+    orphan_clauses: list[str] = Field(default_factory=list,
+                                      description="clause points whose document record is missing "
+                                                  "or no longer lists them")
+    missing_clauses: list[str] = Field(default_factory=list,
+                                       description="clause IDs of document records without a point")
+    mismatched_hashes: list[str] = Field(default_factory=list,
+                                         description="clause points whose content_hash differs from "
+                                                     "their document's sha256")
+    embedder: str
+    stored_embedder: str | None = None
+    advice: str = ""
+
+    def numbers(self) -> list[str]:
+        ids = self.orphan_clauses + self.missing_clauses + self.mismatched_hashes
+        return sorted({cid.split("#", 1)[0] for cid in ids})
+
+    def make_advice(self) -> str:
+        if self.ok:
+            return "the store is consistent"
+        parts = []
+        if self.stored_embedder != self.embedder:
+            parts.append(f"the store was indexed with {self.stored_embedder}, the configured "
+                         f"embedder is {self.embedder}: set DQA_EMBEDDER back or re-index")
+        if self.numbers():
+            numbers = ", ".join(self.numbers()[:10]) + (" ..." if len(self.numbers()) > 10 else "")
+            parts.append(f"{len(self.orphan_clauses)} orphan, {len(self.missing_clauses)} missing and "
+                         f"{len(self.mismatched_hashes)} mismatched clause points (documents: "
+                         f"{numbers}; an ingest was probably interrupted): re-run `dqa ingest` on "
+                         "the same files, or `dqa rm NUMBER` for a document you no longer want "
+                         "(or import a snapshot with `dqa import FILE --replace`)")
+        return "; ".join(parts)
 
 
 def _hash(text: str) -> str:

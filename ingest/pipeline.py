@@ -141,8 +141,12 @@ def renumber(document: Document, number: str, identity: IdentityEvidence,
 def resolve_batch(batch: Batch, manifest: dict[str, dict], known: list[Document],
                   known_commentaries: list[Commentary]) -> None:
     commentaries = batch.commentaries + known_commentaries
+    # A stored document with the same content as one in this batch is being re-ingested: its
+    # number must not count as taken, or the re-ingested copy (e.g. a headerless text numbered
+    # from a commentary) would stay provisional and be stored twice.
+    batch_hashes = {d.content_hash for d in batch.documents}
     present = {d.number for d in batch.documents if not d.provisional} | \
-        {d.number for d in known if not d.provisional}
+        {d.number for d in known if not d.provisional and d.content_hash not in batch_hashes}
     for document in batch.documents:
         entry = manifest.get(Path(document.source.file).name)
         if entry and entry.get("number"):

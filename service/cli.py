@@ -336,8 +336,74 @@ def serve(host: str = "127.0.0.1", port: int = 8000):
 
     from service.api import create_app
 
-    _runtime()     # open the store now: a locked store fails here with a clear message
+    rt = _runtime()     # open the store now: a locked store fails here with a clear message
+    report = rt.store.check_integrity()
+    if not report.ok:
+        err.print(f"[yellow]warning:[/yellow] the store is damaged: {report.advice}",
+                  highlight=False, soft_wrap=True)
     uvicorn.run(create_app(_settings()), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def check(json_out: bool = typer.Option(False, "--json")):
+    """Check the store: clause points against document records; exit 1 when damaged."""
+    report = _runtime().store.check_integrity()
+    if json_out:
+        _print_json(report.model_dump(mode="json"))
+    elif report.ok:
+        console.print(f"[green]ok[/green] {report.documents} documents, {report.clauses} clauses "
+                      f"({report.embedder})", highlight=False)
+    else:
+        err.print(f"[red]damaged:[/red] {report.documents} documents, {report.clauses} clauses; "
+                  f"orphans: {', '.join(report.orphan_clauses[:10]) or '-'}; "
+                  f"missing: {', '.join(report.missing_clauses[:10]) or '-'}; "
+                  f"hash mismatches: {', '.join(report.mismatched_hashes[:10]) or '-'}",
+                  highlight=False, soft_wrap=True)
+        err.print(f"advice: {report.advice}", highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def export(file: Path, json_out: bool = typer.Option(False, "--json")):
+    """Write a snapshot of the whole store (gzip JSON lines, vectors included) to FILE."""
+    from ingest.snapshot import export_snapshot
+
+    rt = _runtime()
+    with rt.write_lock:
+        counts = export_snapshot(rt.store, file)
+    if json_out:
+        _print_json({"file": str(file), "counts": counts})
+    else:
+        console.print(f"wrote {file}: {counts['document']} documents, {counts['clause']} clauses, "
+                      f"{counts['commentary']} commentaries, {counts['meta']} cache entries",
+                      highlight=False)
+
+
+@app.command("import")
+def import_(file: Path, replace: bool = typer.Option(False, "--replace",
+                                                    help="replace a non-empty store's content"),
+            json_out: bool = typer.Option(False, "--json")):
+    """Load a snapshot written by `dqa export` (same embedder; empty store unless --replace)."""
+    from ingest.snapshot import SnapshotError, StoreNotEmpty, import_snapshot
+
+    if not file.is_file():
+        _fail(f"{file}: no such file", EXIT_NOT_FOUND)
+    rt = _runtime()
+    try:
+        with rt.write_lock:
+            counts = import_snapshot(rt.store, file, replace=replace)
+            rt.engine.refresh()
+    except StoreNotEmpty as error:
+        _fail(str(error), EXIT_USAGE)
+    except SnapshotError as error:
+        _fail(str(error), EXIT_FAILED)
+    if json_out:
+        _print_json({"file": str(file), "counts": counts})
+    else:
+        console.print(f"imported {file}: {counts['document']} documents, {counts['clause']} clauses, "
+                      f"{counts['commentary']} commentaries, {counts['meta']} cache entries",
+                      highlight=False)
 
 
 def main() -> None:
