@@ -144,32 +144,28 @@ def find_deadlines(text: str) -> list[Deadline]:
     return deadlines
 
 
-def _date_after(text: str) -> date | None:
-    m = re.match(rf"\s*,?\s*(?:ban hành\s+)?ngày\s+(?:{_DMY_RE}|{_LONG_DATE_RE})", text)
-    if not m:
+def _date_of(match: re.Match[str] | None) -> date | None:
+    """The date in a match of _DMY_RE or _LONG_DATE_RE alternatives (day, month, year groups)."""
+    if not match:
         return None
-    groups = [g for g in m.groups() if g]
+    groups = [g for g in match.groups() if g]
     try:
         day, month, year = (int(g) for g in groups[:3])
         return date(year, month, day)
     except ValueError:
         return None
+
+
+def _date_after(text: str) -> date | None:
+    return _date_of(re.match(rf"\s*,?\s*(?:ban hành\s+)?ngày\s+(?:{_DMY_RE}|{_LONG_DATE_RE})", text))
 
 
 def _date_opening_sentence(before: str) -> date | None:
     """'Ngày 16/10/2023, Thủ tướng Chính phủ ban hành Công điện số 968/CĐ-TTg': the date opens
     the sentence that issues the cited document."""
     sentence = re.split(r"[.;:]\s", before)[-1]
-    m = re.match(rf"\s*Ngày\s+(?:{_DMY_RE}|{_LONG_DATE_RE}),[^,]{{0,80}}ban hành\s+[\w\s]{{0,30}}$",
-                 sentence)
-    if not m:
-        return None
-    groups = [g for g in m.groups() if g]
-    try:
-        day, month, year = (int(g) for g in groups[:3])
-        return date(year, month, day)
-    except ValueError:
-        return None
+    return _date_of(re.match(
+        rf"\s*Ngày\s+(?:{_DMY_RE}|{_LONG_DATE_RE}),[^,]{{0,80}}ban hành\s+[\w\s]{{0,30}}$", sentence))
 
 
 def _kind_before(text: str) -> str | None:

@@ -70,6 +70,13 @@ class _Piece:
     text: str
     start: int                          # offset in the NFC text
     line: int
+    end: int = -1                       # end offset in the NFC text (blobs collapse spaces)
+    raw_offsets: list[int] | None = None   # per-char raw offsets, for blobs
+    blob: bool = False                  # the interior words of a line: never joined across lines
+
+    def __post_init__(self) -> None:
+        if self.end < 0:
+            self.end = self.start + len(self.text)
 
 
 # ---------------------------------------------------------------- NFC with offsets
@@ -263,6 +270,7 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
     lines = _strip_boilerplate(lines, stats, repairs, nfc_map)
 
     pieces: list[_Piece] = []
+    line_tokens: dict[int, int] = {}
     line_flags: list[tuple[bool, bool]] = []          # (leading space, trailing space) per line
     blank_before: list[bool] = []
     previous_blank = False
@@ -276,17 +284,21 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
         if _SEPARATOR_RE.match(stripped):
             separator_lines.add(line_no)
         line_flags.append((line[:1].isspace(), line[-1:].isspace()))
-        first = True
-        for match in re.finditer(r"\S+", line):
-            pieces.append(_Piece(match.group(), start + match.start(), line_no))
-            blank_before.append(previous_blank and first)
-            first = False
+        tokens = list(re.finditer(r"\S+", line))
+        line_tokens[line_no] = len(tokens)
+        # Only a line's first and last words can meet a line break; its interior travels as one
+        # blob, which keeps the per-word work (and the cost on long wrapped texts) small.
+        edge = tokens if len(tokens) < 3 else [tokens[0], None, tokens[-1]]
+        for position, match in enumerate(edge):
+            if match is None:
+                pieces.append(_blob(tokens[1:-1], start, line_no, nfc_map))
+            else:
+                pieces.append(_Piece(match.group(), start + match.start(), line_no))
+            blank_before.append(previous_blank and position == 0)
         previous_blank = False
 
-    vocabulary = _clean_vocabulary(pieces)
-    line_sizes: dict[int, int] = {}
-    for piece in pieces:
-        line_sizes[piece.line] = line_sizes.get(piece.line, 0) + 1
+    vocabulary = _clean_vocabulary(pieces, line_tokens)
+    line_sizes = line_tokens
     scorer = _Scorer(lexicon, vocabulary)
 
     # boundary[k] between pieces[k] and pieces[k+1]: 'join' | 'space' | 'break' | 'amb'
@@ -370,19 +382,56 @@ def _raw(nfc_map: list[int], index: int) -> int:
     return nfc_map[min(index, len(nfc_map) - 1)] if index < len(nfc_map) else nfc_map[-1] + 1
 
 
-def _clean_vocabulary(pieces: list[_Piece]) -> set[str]:
-    """Pieces seen whole inside long lines: evidence that a code or acronym is real."""
-    per_line: dict[int, int] = {}
-    for piece in pieces:
-        per_line[piece.line] = per_line.get(piece.line, 0) + 1
+def _blob(tokens: list[re.Match[str]], line_start: int, line_no: int, nfc_map: list[int]) -> _Piece:
+    text = " ".join(m.group() for m in tokens)
+    offsets: list[int] = []
+    for index, m in enumerate(tokens):
+        if index:
+            offsets.append(nfc_map[line_start + tokens[index - 1].end()])
+        offsets.extend(nfc_map[line_start + m.start(): line_start + m.end()])
+    return _Piece(text, line_start + tokens[0].start(), line_no, end=line_start + tokens[-1].end(),
+                  raw_offsets=offsets, blob=True)
+
+
+def _clean_vocabulary(pieces: list[_Piece], line_tokens: dict[int, int]) -> set[str]:
+    """Words seen whole inside long lines: evidence that a code or acronym is real."""
     vocabulary = set()
     for piece in pieces:
-        if per_line[piece.line] >= 4:
-            core = piece.text.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
-            for part in _CODE_SPLIT_RE.split(core):
-                if len(part) > 1:
-                    vocabulary.add(part)
+        if line_tokens.get(piece.line, 0) >= 4:
+            for word in piece.text.split(" "):
+                if not any(c.isupper() or c.isdigit() for c in word):
+                    continue      # the vocabulary only vouches for codes and acronyms
+                core = word.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
+                for part in _CODE_SPLIT_RE.split(core):
+                    if len(part) > 1:
+                        vocabulary.add(part)
     return vocabulary
+
+
+def _respace_blob(piece: _Piece, lexicon: Lexicon, stats, repairs) -> tuple[str, list[int]]:
+    words = piece.text.split(" ")
+    if not any(len(w) >= 4 and _respace(w, lexicon) for w in words):
+        return piece.text, piece.raw_offsets
+    text_parts, offsets, cursor = [], [], 0
+    for index, word in enumerate(words):
+        if index:
+            text_parts.append(" ")
+            offsets.append(piece.raw_offsets[cursor])
+            cursor += 1
+        word_offsets = piece.raw_offsets[cursor: cursor + len(word)]
+        split = _respace(word, lexicon) if len(word) >= 4 else None
+        if split:
+            stats.respaced_words += 1
+            repairs.append(Repair(kind="respace_word", raw_start=word_offsets[0],
+                                  raw_end=word_offsets[-1] + 1, after=" ".join(split)))
+            cut = len(split[0])
+            text_parts.extend([split[0], " ", split[1]])
+            offsets.extend(word_offsets[:cut] + [word_offsets[cut]] + word_offsets[cut:])
+        else:
+            text_parts.append(word)
+            offsets.extend(word_offsets)
+        cursor += len(word)
+    return "".join(text_parts), offsets
 
 
 def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -> RepairResult:
@@ -396,8 +445,11 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
         offsets.extend(raw_positions)
 
     for k, piece in enumerate(pieces):
-        split = _respace(piece.text, lexicon)
-        if split:
+        split = None if piece.blob else _respace(piece.text, lexicon)
+        if piece.blob:
+            text, raw_offsets = _respace_blob(piece, lexicon, stats, repairs)
+            emit(text, raw_offsets)
+        elif split:
             stats.respaced_words += 1
             repairs.append(Repair(kind="respace_word", raw_start=_raw(nfc_map, piece.start),
                                   raw_end=_raw(nfc_map, piece.start + len(piece.text)),
@@ -411,7 +463,7 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
         if k == len(pieces) - 1:
             break
         decision = boundary[k]
-        gap_raw = _raw(nfc_map, piece.start + len(piece.text))
+        gap_raw = _raw(nfc_map, piece.end)
         nxt = pieces[k + 1]
         if decision == "join":
             stats.split_joins += 1
@@ -433,7 +485,7 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
         line_start = max(line_start, text.rfind("\n", line_start, position) + 1)
         if chars[position] == " " and (
                 _is_structural_break(chars, position, line_start)
-                or position in unmarked_positions and _is_hard_upper_break(
+                or position in unmarked_positions and position - line_start < 160 and _is_hard_upper_break(
                     "".join(chars[line_start:position]),
                     "".join(chars[position + 1: position + 120]).split("\n", 1)[0])):
             chars[position] = "\n"
@@ -454,7 +506,12 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
 
 
 def _is_structural_break(chars: list[str], position: int, line_start: int) -> bool:
-    prev_line = "".join(chars[line_start: position])
+    # Only the head (markers) and the tail (sentence end) of a long paragraph matter; slicing
+    # just those keeps this linear in the paragraph's length.
+    if position - line_start > 400:
+        prev_line = "".join(chars[line_start: line_start + 60]) + " … " + "".join(chars[position - 300: position])
+    else:
+        prev_line = "".join(chars[line_start: position])
     after = "".join(chars[position + 1: position + 81])
     if prev_line.strip() in known_abbreviations():
         return False        # "KT.\n TỔNG GIÁM ĐỐC": the signing authority belongs to its title

@@ -49,6 +49,8 @@ def record_answer(answer) -> None:
         REFUSALS.inc()
     if answer.verification.removed_sentences:
         VERIFY_FAILURES.inc(answer.verification.removed_sentences)
+    if answer.timings.get("llm_tokens_per_s"):
+        LLM_TOKENS_PER_SECOND.observe(answer.timings["llm_tokens_per_s"])
 
 
 def install(app: FastAPI) -> None:
