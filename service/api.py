@@ -219,6 +219,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from service.articles import draft_article, render
 
         rt = runtime()
+        # Control characters and lone surrogates cannot go into DOCX (lxml refuses them) or HTML.
+        question = _clean_text(body.question)
+        if not question.strip():
+            raise ApiError(422, "invalid_request", "question is empty or only whitespace/control "
+                           "characters")
+        body = body.model_copy(update={
+            "question": question, "documents": [_clean_text(d) for d in body.documents],
+            "asker": _clean_text(body.asker) if body.asker is not None else None})
         try:
             article = draft_article(rt.engine, body)
         except ValueError as error:

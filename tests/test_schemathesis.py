@@ -54,7 +54,9 @@ def test_api_matches_its_openapi_and_never_5xx(service):
 
         try:
             run()
-        except Exception as error:          # collect every operation's failure, then report all
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:      # collect every operation's failure, then report all
             failures[label] = f"{type(error).__name__}: {str(error)[:1500]}"
         if time.monotonic() - started > BUDGET_S:
             failures["(budget)"] = f"stopped after {label}: over {BUDGET_S} s"

@@ -1,0 +1,73 @@
+"""Compare fusion strategies on the evaluation data (retrieval only, LLM off).
+
+    python bench/fusion.py [--store .dqa-store]
+
+- python-rrf: dense (Qdrant) + BM25 (bm25s, in process) + English renderings, fused by RRF in
+  Python — what the embedded default uses;
+- qdrant-rrf: Qdrant Query API, prefetch dense + IDF sparse, fused by RRF inside Qdrant — what a
+  Qdrant server uses (run here against local mode, same API);
+- dense-only and bm25-only, for reference.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[0] = str(REPO)
+
+from eval.dataset import load_datasets  # noqa: E402
+from eval.metrics import mrr_at_k, recall_at_k  # noqa: E402
+from ingest.index import lexical_tokens  # noqa: E402
+from service.runtime import get_runtime  # noqa: E402
+from service.schemas import Turn  # noqa: E402
+from service.settings import Settings  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--store", default=".dqa-store")
+    parser.add_argument("--dataset", default=str(REPO / "eval" / "datasets" / "seeds.jsonl"))
+    args = parser.parse_args()
+    engine = get_runtime(Settings(store=Path(args.store))).engine
+    ids_by_point = {v: k for k, v in engine.point_ids.items()}
+    records = [r for r in load_datasets([args.dataset]) if r.answerable and r.gold]
+
+    def python_rrf(q, u):
+        return [cid for cid, _, _ in engine.rank(q, 10, u.numbers or None, u.expanded)]
+
+    def qdrant_rrf(q, u):
+        vector = engine.store.embedder.embed_query(u.expanded)
+        points = engine.store.hybrid_search_server(vector, lexical_tokens(u.expanded), 10, u.numbers or None)
+        return [ids_by_point[str(p.id)] for p in points if str(p.id) in ids_by_point]
+
+    def dense_only(q, u):
+        vector = engine.store.embedder.embed_query(u.expanded)
+        return [ids_by_point[str(p.id)] for p in engine.store.dense_search(vector, 10, u.numbers or None)]
+
+    def bm25_only(q, u):
+        return [cid for cid, _ in engine._lexical(u.expanded, 10, u.numbers or None)]
+
+    methods = {"python-rrf": python_rrf, "qdrant-rrf": qdrant_rrf, "dense-only": dense_only,
+               "bm25-only": bm25_only}
+    print("| fusion | recall@5 | MRR@10 | median ms |")
+    print("|---|---|---|---|")
+    for name, method in methods.items():
+        recalls, mrrs, times = [], [], []
+        for record in records:
+            history = [Turn(role=t.role, content=t.content) for t in record.history]
+            u = engine.understand(record.question, None, history)
+            started = time.perf_counter()
+            ranked = method(record.question, u)
+            times.append((time.perf_counter() - started) * 1000)
+            recalls.append(recall_at_k(ranked, record.gold, 5) or 0.0)
+            mrrs.append(mrr_at_k(ranked, record.gold, 10) or 0.0)
+        print(f"| {name} | {statistics.mean(recalls):.3f} | {statistics.mean(mrrs):.3f} | "
+              f"{statistics.median(times):.1f} |")
+
+
+if __name__ == "__main__":
+    main()
