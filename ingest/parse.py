@@ -266,12 +266,16 @@ def parse_document(repair: RepairResult, raw: str, file: str) -> Document:
     return document
 
 
+_VIETNAMESE_LETTER_RE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯ\u1E00-\u1EFF]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
 def detect_language(text: str) -> str:
-    letters = [c for c in text[:20000] if c.isalpha()]
+    sample = text[:20000]
+    letters = len(_LETTER_RE.findall(sample))
     if not letters:
         return "vi"
-    vietnamese = sum(1 for c in letters if c in "ăâđêôơưĂÂĐÊÔƠƯ" or ord(c) > 0x1E00)
-    return "vi" if vietnamese / len(letters) > 0.03 else "en"
+    return "vi" if len(_VIETNAMESE_LETTER_RE.findall(sample)) / letters > 0.03 else "en"
 
 
 def _issuer_from_text(number: str, body: str) -> str | None:

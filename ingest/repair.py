@@ -393,14 +393,16 @@ def _blob(tokens: list[re.Match[str]], line_start: int, line_no: int, nfc_map: l
                   raw_offsets=offsets, blob=True)
 
 
+_CODE_WORD_RE = re.compile(r"[^\s]*[A-ZĐ0-9][^\s]*")
+
+
 def _clean_vocabulary(pieces: list[_Piece], line_tokens: dict[int, int]) -> set[str]:
     """Words seen whole inside long lines: evidence that a code or acronym is real."""
     vocabulary = set()
     for piece in pieces:
         if line_tokens.get(piece.line, 0) >= 4:
-            for word in piece.text.split(" "):
-                if not any(c.isupper() or c.isdigit() for c in word):
-                    continue      # the vocabulary only vouches for codes and acronyms
+            # The vocabulary only vouches for codes and acronyms: words with capitals or digits.
+            for word in _CODE_WORD_RE.findall(piece.text):
                 core = word.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
                 for part in _CODE_SPLIT_RE.split(core):
                     if len(part) > 1:
