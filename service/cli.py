@@ -265,6 +265,8 @@ def evaluate(datasets: list[Path],
              baseline: str = typer.Option("", "--baseline", help="comma list: naive,bm25"),
              report: Path = typer.Option(Path("out/eval"), "--report", help="folder for the reports"),
              thresholds: Optional[Path] = typer.Option(None, "--thresholds"),
+             judge: bool = typer.Option(False, "--judge", help="add the model-judged support score "
+                                        "(needs DQA_LLM; not a headline metric)"),
              json_out: bool = typer.Option(False, "--json")):
     """Score answers, citations, retrieval and refusal on JSONL datasets; exit 1 below thresholds."""
     from eval.baselines import Bm25Baseline, NaiveBaseline, clause_spans_from_documents
@@ -289,11 +291,23 @@ def evaluate(datasets: list[Path],
                       show_progress=not json_out)
     failures = check_thresholds(result, thresholds or DEFAULT_THRESHOLDS)
     paths = write_reports(result, report, failures=failures)
+    judged = None
+    if judge:
+        if not rt.llm_enabled:
+            _fail("--judge needs an LLM: set DQA_LLM=llamacpp (after `make llm`) or DQA_LLM=openai",
+                  EXIT_USAGE)
+        from eval.judge import judge_support
+
+        judged = judge_support(result, rt.composer().llm, texts)
+        (report / "model_judged.json").write_text(json.dumps(judged, ensure_ascii=False, indent=2))
     if json_out:
         _print_json({"metrics": result.primary.metrics, "failures": failures,
-                     "reports": [str(p) for p in paths]})
+                     "reports": [str(p) for p in paths], "model_judged": judged})
     else:
         print_summary(result, failures)
+        if judged:
+            console.print(f"model-judged support (not a headline metric): {judged['support_rate']} "
+                          f"over {judged['pairs_checked']} sentence/clause pairs")
         console.print("reports: " + ", ".join(str(p) for p in paths))
     if failures:
         raise typer.Exit(EXIT_FAILED)

@@ -97,3 +97,23 @@ def test_real_small_gguf_answer_verifies_or_falls_back_over_http(tmp_path):
         assert refused["refused"]
     finally:
         service.stop()
+
+
+@pytest.mark.llm
+def test_eval_judge_reports_a_model_judged_support_score(tmp_path):
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python not built (make llm)")
+    if not MODEL.is_file():
+        pytest.skip(f"no GGUF at {MODEL} (make llm LLM_MODEL=qwen0.5b)")
+    store = tmp_path / "store"
+    run_cli("ingest", str(REPO / "samples" / "directives" / "1151-BHXH-TTKT.txt"), store=store)
+    dataset = tmp_path / "tiny.jsonl"
+    dataset.write_text(json.dumps({"id": "t1", "lang": "vi", "answerable": True,
+                                   "question": "Công văn 1151 yêu cầu báo cáo trước ngày nào?",
+                                   "gold": ["1151/BHXH-TTKT#7"], "key_facts": [["20/5/2022"]]},
+                                  ensure_ascii=False) + "\n", encoding="utf-8")
+    result = run_cli("eval", str(dataset), "--judge", "--json", "--report", str(tmp_path / "r"),
+                     store=store, check=False, timeout=900,
+                     env={"DQA_LLM": "llamacpp", "DQA_LLM_MODEL_PATH": str(MODEL)})
+    judged = json.loads(result.stdout)["model_judged"]
+    assert judged["label"].startswith("model-judged") and judged["pairs_checked"] >= 1
+    assert 0.0 <= judged["support_rate"] <= 1.0
