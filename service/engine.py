@@ -220,7 +220,7 @@ class Engine:
                expanded: str | None = None) -> list[tuple[str, float, dict]]:
         """Fused ranking: list of (clause_id, rrf score, signals)."""
         text = expanded or query
-        vector = self.store.embedder.embed_query(text)
+        vector = self._query_vector(text)
         depth = max(top_k * 3, 30)
         signals: dict[str, dict] = {}
         if self.store.server:
@@ -257,6 +257,17 @@ class Engine:
             fused.append((cid, score, s))
         fused.sort(key=lambda item: -item[1])
         return fused[:top_k]
+
+    def _query_vector(self, text: str) -> list[float]:
+        """Query embeddings are the bulk of a question's cost; repeated questions reuse them."""
+        cache = self.__dict__.setdefault("_vector_cache", {})
+        vector = cache.get(text)
+        if vector is None:
+            vector = self.store.embedder.embed_query(text)
+            if len(cache) >= 2048:
+                cache.pop(next(iter(cache)))
+            cache[text] = vector
+        return vector
 
     def question_tokens(self, question: str, expanded: str) -> set[str]:
         """Content tokens that can be checked against Vietnamese clauses: for an English question
