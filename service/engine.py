@@ -713,6 +713,21 @@ def english_gist(clause: Clause) -> str:
                      f"{deadline.date.month}/{deadline.date.year}).")
     if clause.references:
         parts.append("Cites " + ", ".join(clause.references[:4]) + ".")
+    figures = list(dict.fromkeys(re.findall(r"\d+(?:[.,]\d+)?\s?%", clause.text)))[:5]
+    if figures:
+        parts.append("Figures: " + ", ".join(figures) + ".")
+    deadline_days = {d.date for d in clause.deadlines}
+    other_dates = []
+    for m in re.finditer(r"(\d{1,2})/(\d{1,2})/(\d{4})", clause.text):
+        try:
+            value = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            continue
+        if value not in deadline_days and value not in other_dates:
+            other_dates.append(value)
+    if other_dates:
+        parts.append("Dates: " + ", ".join(f"{format_date(d, 'en')} ({d.day}/{d.month}/{d.year})"
+                                          for d in other_dates[:3]) + ".")
     low = clause.text.lower()
     seen_vi: set[str] = set()
     terms = []
