@@ -386,12 +386,7 @@ def export(file: Path, json_out: bool = typer.Option(False, "--json")):
     rt = _runtime()
     with rt.write_lock:
         counts = export_snapshot(rt.store, file)
-    if json_out:
-        _print_json({"file": str(file), "counts": counts})
-    else:
-        console.print(f"wrote {file}: {counts['document']} documents, {counts['clause']} clauses, "
-                      f"{counts['commentary']} commentaries, {counts['meta']} cache entries",
-                      highlight=False)
+    _report_snapshot("wrote", file, counts, json_out)
 
 
 @app.command("import")
@@ -412,10 +407,14 @@ def import_(file: Path, replace: bool = typer.Option(False, "--replace",
         _fail(str(error), EXIT_USAGE)
     except SnapshotError as error:
         _fail(str(error), EXIT_FAILED)
+    _report_snapshot("imported", file, counts, json_out)
+
+
+def _report_snapshot(verb: str, file: Path, counts: dict, json_out: bool) -> None:
     if json_out:
         _print_json({"file": str(file), "counts": counts})
     else:
-        console.print(f"imported {file}: {counts['document']} documents, {counts['clause']} clauses, "
+        console.print(f"{verb} {file}: {counts['document']} documents, {counts['clause']} clauses, "
                       f"{counts['commentary']} commentaries, {counts['meta']} cache entries",
                       highlight=False)
 

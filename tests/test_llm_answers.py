@@ -58,13 +58,18 @@ def test_verified_llm_sentences_keep_only_their_citations(runtime):
     assert "20/5/2022 [1]" in answer.answer
 
 
-@pytest.mark.llm
-def test_real_small_gguf_answer_verifies_or_falls_back_over_http(tmp_path):
+def _store_with_1151_for_the_real_model(tmp_path) -> Path:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not built (make llm)")
     if not MODEL.is_file():
         pytest.skip(f"no GGUF at {MODEL} (make llm LLM_MODEL=qwen0.5b)")
     store = tmp_path / "store"
     run_cli("ingest", str(REPO / "samples" / "directives" / "1151-BHXH-TTKT.txt"), store=store)
+    return store
+
+
+@pytest.mark.llm
+def test_real_small_gguf_answer_verifies_or_falls_back_over_http(tmp_path):
+    store = _store_with_1151_for_the_real_model(tmp_path)
     key = "k"
     service = Service(store, {"DQA_LLM": "llamacpp", "DQA_LLM_MODEL_PATH": str(MODEL),
                               "DQA_API_KEY_HASHES": hashlib.sha256(key.encode()).hexdigest()})
@@ -101,11 +106,7 @@ def test_real_small_gguf_answer_verifies_or_falls_back_over_http(tmp_path):
 
 @pytest.mark.llm
 def test_eval_judge_reports_a_model_judged_support_score(tmp_path):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python not built (make llm)")
-    if not MODEL.is_file():
-        pytest.skip(f"no GGUF at {MODEL} (make llm LLM_MODEL=qwen0.5b)")
-    store = tmp_path / "store"
-    run_cli("ingest", str(REPO / "samples" / "directives" / "1151-BHXH-TTKT.txt"), store=store)
+    store = _store_with_1151_for_the_real_model(tmp_path)
     dataset = tmp_path / "tiny.jsonl"
     dataset.write_text(json.dumps({"id": "t1", "lang": "vi", "answerable": True,
                                    "question": "Công văn 1151 yêu cầu báo cáo trước ngày nào?",
