@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--dataset", default=str(REPO / "eval" / "datasets" / "seeds.jsonl"))
     args = parser.parse_args()
     engine = get_runtime(Settings(store=Path(args.store))).engine
-    ids_by_point = {v: k for k, v in engine.point_ids.items()}
+    ids_by_point = engine.clause_of_point
     records = [r for r in load_datasets([args.dataset]) if r.answerable and r.gold]
 
     def python_rrf(q, u):

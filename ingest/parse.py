@@ -583,7 +583,6 @@ def label_en(path: str, segments: Segments | None = None) -> str:
 # ---------------------------------------------------------------- references
 
 def extract_references(document: Document) -> list[Reference]:
-    text = document.source.repaired_text
     references: list[Reference] = []
     seen: set[tuple[str, str | None]] = set()
     for clause in document.clauses:
@@ -604,7 +603,6 @@ def extract_references(document: Document) -> list[Reference]:
             if key not in seen:
                 seen.add(key)
                 references.append(ref)
-    del text
     # A date stated at one mention holds for every mention of the same number.
     known = {r.number: r.issued for r in references if r.issued}
     for reference in references:

@@ -92,6 +92,7 @@ class Engine:
     def __init__(self, store: ClauseStore):
         self.store = store
         self.lock = threading.RLock()
+        self._vector_cache: dict[str, list[float]] = {}
         self.refresh()
 
     # ------------------------------------------------------------ index state
@@ -106,6 +107,7 @@ class Engine:
                 c.id: c for d in self.documents.values() for c in d.clauses}
             points = self.store.clause_payloads()
             self.point_ids = {p.payload["clause_id"]: str(p.id) for p in points}
+            self.clause_of_point = {point: cid for cid, point in self.point_ids.items()}
             self.lex_ids = [p.payload["clause_id"] for p in points]
             corpus = [p.payload.get("bm25_tokens") or ["_"] for p in points]
             self.bm25 = None
@@ -142,6 +144,7 @@ class Engine:
                 if cached:
                     texts[cid] = cached
         self.english_words = {cid: {"en:" + w for w in english_stems(text)} for cid, text in texts.items()}
+        self.english_vocab = set().union(*self.english_words.values()) if self.english_words else set()
         self.en_ids = list(texts)
         self.en_bm25 = None
         if texts:
@@ -225,14 +228,13 @@ class Engine:
         signals: dict[str, dict] = {}
         if self.store.server:
             points = self.store.hybrid_search_server(vector, lexical_tokens(text), depth, numbers)
-            ids = {v: k for k, v in self.point_ids.items()}
             for rank, point in enumerate(points):
-                cid = ids.get(str(point.id))
+                cid = self.clause_of_point.get(str(point.id))
                 if cid:
                     signals.setdefault(cid, {})["rrf"] = point.score
         else:
             for rank, point in enumerate(self.store.dense_search(vector, depth, numbers)):
-                cid = self._clause_of_point(str(point.id))
+                cid = self.clause_of_point.get(str(point.id))
                 if cid:
                     signals.setdefault(cid, {}).update(dense=point.score, dense_rank=rank)
             for rank, (cid, score) in enumerate(self._lexical(text, depth, numbers)):
@@ -260,7 +262,7 @@ class Engine:
 
     def _query_vector(self, text: str) -> list[float]:
         """Query embeddings are the bulk of a question's cost; repeated questions reuse them."""
-        cache = self.__dict__.setdefault("_vector_cache", {})
+        cache = self._vector_cache
         vector = cache.get(text)
         if vector is None:
             vector = self.store.embedder.embed_query(text)
@@ -295,16 +297,10 @@ class Engine:
         total = sum(weight.values())
         return sum(w for t, w in weight.items() if t in clause_tokens) / total
 
-    def _clause_of_point(self, point: str) -> str | None:
-        if not hasattr(self, "_point_to_clause") or len(self._point_to_clause) != len(self.point_ids):
-            self._point_to_clause = {v: k for k, v in self.point_ids.items()}
-        return self._point_to_clause.get(point)
-
     def _english_lexical(self, question: str, depth: int, numbers: list[str] | None):
         if self.en_bm25 is None:
             return []
-        vocab = set().union(*self.english_words.values()) if self.english_words else set()
-        tokens = [w for w in english_stems(question) if "en:" + w in vocab]
+        tokens = [w for w in english_stems(question) if "en:" + w in self.english_vocab]
         if not tokens:
             return []
         docs, scores = self.en_bm25.retrieve([tokens], k=min(len(self.en_ids), depth),
