@@ -8,39 +8,61 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, datetime
+from datetime import date
 
-from ingest.model import Alignment, Commentary, Document, IdentityEvidence
-from ingest.parse import NUMBER_RE, detect_language, normalise_number
-from ingest.repair import boilerplate_patterns
 import unicodedata
 
-_ASCII_CODES = {"CD": "CĐ", "ND": "NĐ", "QD": "QĐ", "DD": "ĐĐ"}
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_EN_DATE_RE = re.compile(rf"(?:({_MONTHS})\s+(\d{{1,2}}),\s*(\d{{4}})|(\d{{1,2}})\s+({_MONTHS})\s+(\d{{4}}))")
-_KIND_EN = r"(?:Official Dispatch|Official Letter|Dispatch|Decision|Plan|Notice|Directive|Official Telegram)"
+from ingest.model import Alignment, Commentary, Document, IdentityEvidence
+from ingest.repair import boilerplate_patterns
+from ingest.vocab import (  # noqa: F401  (restore_diacritics is re-exported: its old home)
+    EN_DATE_RE, HEADER_NUMBER_RE, NUMBER_RE, date_of_en_match, detect_language, kinds,
+    normalise_number, restore_diacritics,
+)
+
+_EN_DATE_RE = EN_DATE_RE
+_KIND_EN = "(?:" + "|".join(sorted({re.escape(a) for k in kinds() for a in k.en_aliases},
+                                   key=len, reverse=True)) + ")"
+_PLACE_DATE_EN_LINE = re.compile(rf"^\W*[A-Z][A-Za-z .]{{1,30}},\s*(?:{EN_DATE_RE.pattern})\W*$",
+                                 re.MULTILINE)
 
 
-def restore_diacritics(number: str) -> str:
-    """English sites write 968/CD-TTg for 968/CĐ-TTg."""
-    parts = re.split(r"([/\-])", number)
-    return "".join(_ASCII_CODES.get(p, p) for p in parts)
+def directive_header_signals(text: str) -> list[str]:
+    """What in the opening of a text marks it as a directive itself (in any language):
+    its own number line, a place-and-date line, an addressee line, the national motto."""
+    head = unicodedata.normalize("NFC", text[:6000])
+    signals = []
+    lines = [re.sub(r"\*{1,3}", "", line).strip().strip("|").strip() for line in head.splitlines()]
+    cells = [c.strip() for line in head.splitlines() for c in re.sub(r"\*{1,3}", "", line).split("|")]
+    if any(HEADER_NUMBER_RE.match(c) and not c.startswith(("Số hiệu", "Official number"))
+           for c in lines + cells):
+        signals.append("number line")
+    if any(_PLACE_DATE_EN_LINE.match(c) for c in lines + cells) or \
+            re.search(r"^\W*[A-ZĐ][\w .]{1,30},\s*ngày\s*\d{1,2}\s*tháng", head, re.MULTILINE):
+        signals.append("place and date line")
+    if re.search(r"^\W*(?:To|Kính gửi)\s*:", head, re.MULTILINE | re.IGNORECASE) or \
+            any(re.match(r"^(?:To|Kính gửi)\s*:?$", c) for c in cells):
+        signals.append("addressee line")
+    if re.search(r"SOCIALIST REPUBLIC OF VIET\s*NAM|CỘNG HÒA XÃ HỘI CHỦ NGHĨA|Independence\s*[-–]\s*Freedom",
+                 head, re.IGNORECASE):
+        signals.append("national motto")
+    return signals
 
 
 def looks_like_commentary(text: str) -> bool:
-    """An English (or Vietnamese Q&A) article about a directive rather than the directive."""
+    """An article about a directive (LawNet-style, news, Q&A) rather than the directive.
+
+    A text with a directive's own header (number line, place and date, addressees, motto) is
+    the directive, in whichever language: an official English version is a directive too.
+    """
+    if len(directive_header_signals(text)) >= 2:
+        return False
     if detect_language(text) == "en":
         return True
     return bool(re.search(r"(xin được trả lời|giải đáp như sau|trả lời như sau)", text[:2000]))
 
 
 def _parse_en_date(match: re.Match[str]) -> date | None:
-    month, day, year = (match.group(1), match.group(2), match.group(3)) if match.group(1) \
-        else (match.group(5), match.group(4), match.group(6))
-    try:
-        return datetime.strptime(f"{day} {month} {year}", "%d %B %Y").date()
-    except ValueError:
-        return None
+    return date_of_en_match(match)
 
 
 def parse_commentary(raw: str, file: str) -> Commentary:

@@ -19,6 +19,7 @@ class Repair(BaseModel):
     kind: Literal[
         "join_split", "newline_to_space", "paragraph_break", "respace_word",
         "strip_boilerplate", "strip_trailing_space", "nfc", "encoding",
+        "strip_page_furniture", "strip_front_matter",
     ]
     raw_start: int
     raw_end: int
@@ -31,6 +32,7 @@ class RepairStats(BaseModel):
     paragraph_breaks: int = 0
     respaced_words: int = 0       # run-together words split by the dictionary
     boilerplate_lines: int = 0
+    furniture_lines: int = 0      # page headers, page numbers, rules, e-signature stamps
     nfc_changes: int = 0
     encoding: str = "utf-8"
     converted_from: str | None = None   # legacy encoding that was converted, if any
@@ -78,7 +80,9 @@ class Deadline(BaseModel):
 class Clause(BaseModel):
     id: str                       # "<number>#<path>"
     doc: str                      # document number (or provisional id)
-    path: str                     # "2.a", "5.-1", "preamble", "closing", "p1"
+    # "2.a", "5.-1", "preamble", "closing", "p1", "header" (header + signature block text),
+    # "ch2.art5.3.b", "annex.ch1.art4" (a promulgated Quy chế), "appendix1", "I.1.a", "1.1.a"
+    path: str
     marker: str = ""              # the marker as written: "a)", "2.", "-"
     label_vi: str
     label_en: str
@@ -90,6 +94,9 @@ class Clause(BaseModel):
     actors: list[str] = Field(default_factory=list)
     deadlines: list[Deadline] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)   # numbers cited in this clause
+    # The clause in English, aligned by path from an English version of the same document.
+    text_en: str | None = None
+    translation_source: Literal["official", "commentary", "machine"] | None = None
 
     @property
     def depth(self) -> int:
@@ -135,6 +142,7 @@ class Document(BaseModel):
     parent_issuer: str | None = None
     place: str | None = None
     issued: date | None = None
+    issued_partial: str | None = None   # "2022-04" when the header's day (or month) is unreadable
     subject: str | None = None
     recipients: list[str] = Field(default_factory=list)
     signer: Signer | None = None
@@ -143,6 +151,8 @@ class Document(BaseModel):
     references: list[Reference] = Field(default_factory=list)
     clauses: list[Clause] = Field(default_factory=list)
     identity: IdentityEvidence = Field(default_factory=lambda: IdentityEvidence(method="header"))
+    site_metadata: dict[str, str] = Field(default_factory=dict)   # a site's table: evidence
+    translations: list[str] = Field(default_factory=list)         # files of official English versions
     warnings: list[str] = Field(default_factory=list)
     source: Source
 
@@ -169,4 +179,4 @@ class Citation(BaseModel):
     issued: date | None = None
     kind: str | None = None
     translation: str | None = None          # English rendering, when shown
-    translation_source: Literal["commentary", "machine", None] = None
+    translation_source: Literal["official", "commentary", "machine", None] = None

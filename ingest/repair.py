@@ -24,7 +24,15 @@ KNOWN_ACRONYM = -5.0
 UNKNOWN_ACRONYM = -8.0
 WORD_BONUS = 4.0
 
-_SEPARATOR_RE = re.compile(r"^[-_=*.·…]{3,}$")
+_SEPARATOR_RE = re.compile(r"^(?:[-_=*.·…]{3,}|[|#]+|\*\*)$")
+# Page furniture of printed gazettes and PDFs: never the authors' words, wherever it appears.
+_PAGE_HEADER_RE = re.compile(
+    r"^(?:\d{1,4}\s+)?C[ÔO]NG\s*B[ÁA]O\s*/\s*S[ốô]\s*[\d+ ]{1,20}/\s*Ngày\s*[\d\-./ ]{6,12}(?:\s+\d{1,4})?$",
+    re.IGNORECASE)
+_PAGE_NUMBER_RE = re.compile(r"^(?:\d{1,4}|-\s*\d{1,4}\s*-|Trang\s+\d{1,4}(?:\s*/\s*\d{1,4})?)$")
+_RULE_RE = re.compile(r"^_{3,}$")
+_STAMP_KEY_RE = re.compile(r"^(?:Người ký|Ký bởi|Email|Cơ quan|Thời gian ký|Địa chỉ|Tổ chức)\s*:", re.IGNORECASE)
+_STAMP_TIME_RE = re.compile(r"^(?:Thời gian ký|Ký bởi)\s*:", re.IGNORECASE)
 _CODE_SPLIT_RE = re.compile(r"[/\-.]")
 _ACRONYM_RE = re.compile(r"^[A-ZĐ][A-ZĐ]+[a-z]?$|^[A-ZĐ][a-z][A-ZĐ]+$")
 _LEADING_PUNCT = "([“\"'‘«"
@@ -268,6 +276,7 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
 
     lines = _split_lines(text)
     lines = _strip_boilerplate(lines, stats, repairs, nfc_map)
+    lines = _strip_furniture(lines, stats, repairs, nfc_map)
 
     pieces: list[_Piece] = []
     line_tokens: dict[int, int] = {}
@@ -365,6 +374,20 @@ def _strip_boilerplate(lines, stats, repairs, nfc_map):
     first = 0
     while first < len(lines) and is_blank_or_boilerplate(lines[first][0]):
         first += 1
+    # A YAML front-matter block ('---' / 'key: value' lines / '---') opening the file.
+    if first < len(lines) and lines[first][0].strip() == "---":
+        end = next((i for i in range(first + 1, min(len(lines), first + 40))
+                    if lines[i][0].strip() == "---"), None)
+        if end is not None and all(re.match(r"^\s*[\w-]+\s*:", line) or not line.strip()
+                                   for line, _ in lines[first + 1: end]):
+            for line, start in lines[first: end + 1]:
+                if line.strip():
+                    stats.boilerplate_lines += 1
+                    repairs.append(Repair(kind="strip_front_matter", raw_start=_raw(nfc_map, start),
+                                          raw_end=_raw(nfc_map, start + len(line))))
+            lines = lines[:first] + [("", lines[first][1])] * (end + 1 - first) + lines[end + 1:]
+            while first < len(lines) and is_blank_or_boilerplate(lines[first][0]):
+                first += 1
     last = len(lines)
     while last > first and is_blank_or_boilerplate(lines[last - 1][0]):
         last -= 1
@@ -374,6 +397,65 @@ def _strip_boilerplate(lines, stats, repairs, nfc_map):
             repairs.append(Repair(kind="strip_boilerplate", raw_start=_raw(nfc_map, start),
                                   raw_end=_raw(nfc_map, start + len(line))))
     return lines[first:last]
+
+
+def _strip_furniture(lines, stats, repairs, nfc_map):
+    """Remove page furniture anywhere: gazette page headers ('CÔNG BÁO/Số 271/Ngày 12-05-2026'),
+    the page numbers beside them, '____' rules and e-signature stamps ('Người ký: …',
+    'Thời gian ký: …'). A page header between two halves of a sentence disappears with the
+    blank lines around it, so the halves meet again as one wrapped line. Each removal is a
+    recorded repair; the authors' words are never touched."""
+    stripped = [line.strip() for line, _ in lines]
+    drop: set[int] = set()
+    rule_lines: set[int] = set()
+    for i, text in enumerate(stripped):
+        if _PAGE_HEADER_RE.match(text):
+            drop.add(i)
+            # The page number printed beside the header, on the line before or after it.
+            for j in (i - 1, i + 1, i - 2, i + 2):
+                if 0 <= j < len(lines) and _PAGE_NUMBER_RE.match(stripped[j]) and \
+                        all(not stripped[k] or k == j for k in range(min(i, j) + 1, max(i, j))):
+                    drop.add(j)
+                    break
+        elif _RULE_RE.match(text):
+            rule_lines.add(i)
+        elif _STAMP_TIME_RE.match(text):
+            # An e-signature stamp: the run of 'key: value' lines around 'Thời gian ký:'.
+            j = i
+            while j > 0 and (_STAMP_KEY_RE.match(stripped[j - 1]) or not stripped[j - 1]) \
+                    and i - j < 6:
+                j -= 1
+            k = i
+            while k + 1 < len(lines) and _STAMP_KEY_RE.match(stripped[k + 1]) and k - i < 4:
+                k += 1
+            drop.update(x for x in range(j, k + 1) if stripped[x])
+    if not drop and not rule_lines:
+        return lines
+    # Blank lines that only surrounded removed furniture go with it.
+    removable = drop | {i for i, t in enumerate(stripped) if not t}
+    for i in sorted(drop):
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines) and j in removable and j not in drop:
+                j += step
+    out = []
+    previous_dropped = False
+    for i, (line, start) in enumerate(lines):
+        if i in drop or i in rule_lines:
+            stats.furniture_lines += 1
+            repairs.append(Repair(kind="strip_page_furniture", raw_start=_raw(nfc_map, start),
+                                  raw_end=_raw(nfc_map, start + len(line))))
+            if i in rule_lines:
+                out.append(("", start))        # a rule still separates what it separated
+            previous_dropped = i in drop
+            continue
+        if previous_dropped and not stripped[i]:
+            continue                           # a blank line right after furniture
+        if not stripped[i] and i + 1 < len(lines) and (i + 1) in drop:
+            continue                           # a blank line right before furniture
+        previous_dropped = False
+        out.append((line, start))
+    return out
 
 
 def _raw(nfc_map: list[int], index: int) -> int:

@@ -1,4 +1,4 @@
-"""Ingest pipeline end to end: identity inference, bad input, re-ingest, Qdrant local round trip."""
+"""Ingest pipeline end to end: identity inference, bad input, re-ingest, Qdrant Edge round trip."""
 import shutil
 from datetime import date
 from pathlib import Path
@@ -6,11 +6,10 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, SAMPLES
-from ingest.embedders import build_embedder
-from ingest.index import ClauseStore, EmbedderMismatch, StoreLocked
 from ingest.pipeline import ingest_files
 from service.runtime import Runtime
 from service.settings import Settings
+from service.store import ClauseStore, EmbedderMismatch, StoreLocked, build_embedder
 
 
 def test_headerless_3476_gets_number_and_date_from_real_commentary(seeds_dir):
@@ -111,16 +110,17 @@ def test_reingest_is_idempotent_and_changed_file_replaces_clauses(runtime, tmp_p
     runtime.commit_batch(ingest_files([folder]))
     first = _payload_hashes(runtime.store)
     runtime.commit_batch(ingest_files([folder], known=runtime.store.documents()))
-    assert _payload_hashes(runtime.store) == first and len(first) == 9
+    assert _payload_hashes(runtime.store) == first and len(first) == 10   # 9 clauses + header
     text = (folder / "1151-BHXH-TTKT.txt").read_text(encoding="utf-8")
     shortened = text.replace("7. Tổng hợp, rà soát", "Tổng hợp, rà soát")   # item 7 merges into 6
     (folder / "1151-BHXH-TTKT.txt").write_text(shortened, encoding="utf-8")
     runtime.commit_batch(ingest_files([folder], known=runtime.store.documents()))
     ids = {p.payload["clause_id"] for p in runtime.store.clause_payloads()}
-    assert "1151/BHXH-TTKT#7" not in ids and "1151/BHXH-TTKT#6" in ids and len(ids) == 8
+    assert "1151/BHXH-TTKT#7" not in ids and "1151/BHXH-TTKT#6" in ids and len(ids) == 9
 
 
-def test_qdrant_local_round_trip_keeps_nodes_and_relationships(runtime):
+def test_store_round_trip_keeps_nodes_and_relationships(runtime):
+    assert runtime.store.backend == "qdrant-edge"
     runtime.commit_batch(ingest_files([SAMPLES.parent]))
     numbers = {d.number for d in runtime.store.documents()}
     assert numbers == {"1151/BHXH-TTKT", "1251/BHXH-TCCB", "1257/BHXH-PC", "3476/BHXH-TCCB"}
@@ -137,13 +137,16 @@ def test_qdrant_local_round_trip_keeps_nodes_and_relationships(runtime):
     assert len(parent.child_nodes) == 6
     hits = runtime.engine.search("Công văn 3476 kiểm tra đột xuất hoạt động công vụ", 5)
     assert "3476/BHXH-TCCB#2.a" in [h.id for h in hits]
-    assert runtime.store.remove_document("1257/BHXH-PC") == 17
+    assert runtime.store.remove_document("1257/BHXH-PC") == 18   # 17 clauses + header
     assert "1257/BHXH-PC" not in {d.number for d in runtime.store.documents()}
 
 
 def test_second_process_gets_a_clear_locked_error(runtime):
-    with pytest.raises(StoreLocked, match="use the running service's API"):
+    with pytest.raises(StoreLocked) as locked:
         ClauseStore(runtime.settings.store, runtime.embedder)
+    message = str(locked.value)
+    assert "stop the running service or pass --store to another folder" in message
+    assert "--url" not in message
 
 
 def test_querying_with_another_embedder_says_how_to_reindex(tmp_path):

@@ -58,7 +58,7 @@ def test_headerless_3476_gets_provisional_id_and_warnings(docs):
 
 def test_clause_tree_of_3476_has_points_a_to_e_with_dd(docs):
     paths = [c.path for c in docs["3476"].clauses]
-    assert paths == ["preamble", "1", "2", "2.a", "2.b", "2.c", "2.d", "2.đ", "2.e", "3", "4", "closing"]
+    assert paths == ["preamble", "1", "2", "2.a", "2.b", "2.c", "2.d", "2.đ", "2.e", "3", "4", "closing", "header"]
     two = docs["3476"].clause("2")
     assert two.children == ["2.a", "2.b", "2.c", "2.d", "2.đ", "2.e"]
     assert docs["3476"].clause("2.đ").parent == "2"
@@ -67,12 +67,12 @@ def test_clause_tree_of_3476_has_points_a_to_e_with_dd(docs):
 
 def test_clause_trees_of_the_web_seeds(docs):
     assert [c.path for c in docs["1251"].clauses] == [
-        "preamble", "1", "2", "2.a", "2.b", "2.c", "2.d", "3", "4"]
+        "preamble", "1", "2", "2.a", "2.b", "2.c", "2.d", "3", "4", "header"]
     assert [c.path for c in docs["1151"].clauses] == [
-        "preamble", "1", "2", "3", "4", "5", "6", "7", "closing"]
+        "preamble", "1", "2", "3", "4", "5", "6", "7", "closing", "header"]
     assert [c.path for c in docs["1257"].clauses] == [
         "preamble", "1", "2", "2.-1", "2.-2", "2.-3", "2.-4", "3", "4", "5", "5.-1", "5.-2",
-        "5.-3", "6", "7", "8", "closing"]
+        "5.-3", "6", "7", "8", "closing", "header"]
 
 
 def test_clause_ids_labels_and_spans(docs):
