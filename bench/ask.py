@@ -20,6 +20,7 @@ sys.path[0] = str(REPO)   # keep bench/ from shadowing the packages
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from eval import metrics  # noqa: E402
 from ingest.pipeline import ingest_files  # noqa: E402
 from service.api import create_app  # noqa: E402
 from service.runtime import get_runtime, reset_runtimes  # noqa: E402
@@ -38,8 +39,8 @@ QUESTIONS = [
 
 
 def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    """q as a fraction (0.95): eval.metrics.percentile takes percent."""
+    return metrics.percentile(values, q * 100)
 
 
 def time_asks(client: TestClient, rounds: int) -> tuple[list[float], list[float]]:
@@ -78,9 +79,9 @@ def synthetic_store(store: Path, n_clauses: int) -> float:
 
 def llm_numbers(model: Path) -> tuple[float, float] | None:
     try:
-        from service.engine import glossary
+        from service.qa.render import glossary
         from service.llm import LLMSettings, build_llm, measure_throughput
-        from service.verify import translate_clause
+        from service.llm.verify import translate_clause
     except ImportError:
         return None
     if not model.is_file():

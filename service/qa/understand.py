@@ -1,0 +1,209 @@
+"""Question → `Query`: language, the documents it names, actors, clause paths, intent, follow-up.
+
+Pure functions of the question, the conversation so far and the set of stored documents; no
+retrieval happens here.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from pydantic import BaseModel, Field
+
+from ingest.commentary import restore_diacritics
+from ingest.model import Document
+from ingest.parse import NUMBER_RE, actor_table, detect_language, normalise_number
+from service.qa.render import glossary
+from service.schemas import Turn
+
+Intent = str   # one of INTENTS' names or "topic"
+
+
+class Query(BaseModel):
+    """What the engine understood of one question; every later stage reads it."""
+
+    language: str
+    numbers: list[str] = Field(default_factory=list)      # document numbers named and stored
+    candidates: list[str] = Field(default_factory=list)   # a bare number several documents share
+    missing: list[str] = Field(default_factory=list)      # named but not stored
+    actors: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)        # "khoản 3" / "clause 3" → "3"
+    intent: Intent = "topic"
+    expanded: str = ""                                     # question + glossary/actor terms
+    referenced: list[str] = Field(default_factory=list)   # named, absent, but cited by a named one
+    inherited: bool = False        # the documents come from an earlier turn, not this question
+    context_actors: list[str] = Field(default_factory=list)   # actors of that earlier turn
+
+
+def question_language(text: str) -> str:
+    return detect_language(text)
+
+
+def understand(question: str, lang: str | None, history: list[Turn],
+               documents: Mapping[str, Document]) -> Query:
+    question = unicodedata.normalize("NFC", question)
+    query = Query(language=lang or question_language(question))
+    resolve_numbers(question, query, documents)
+    query.actors = actors_in(question)
+    query.paths = paths_in(question)
+    if history and not query.numbers and not query.missing:
+        for turn in reversed(history):
+            if turn.role != "user":
+                continue
+            previous = Query(language=query.language)
+            resolve_numbers(turn.content, previous, documents)
+            if previous.numbers:
+                query.numbers = previous.numbers
+                query.inherited = True
+                earlier_paths = paths_in(turn.content)
+                # "Điểm đ thì sao?" after "điểm c khoản 2": the point belongs to the same clause.
+                query.paths = [complete_path(p, earlier_paths) for p in query.paths]
+                if not query.actors and not query.paths:
+                    query.context_actors = actors_in(turn.content)
+                break
+    query.paths = [p for p in query.paths if not p.startswith("?")]
+    query.intent = intent_of(question, bool(query.numbers))
+    query.referenced = [m for m in query.missing
+                        if any(r.number == m for n in query.numbers for r in documents[n].references)]
+    query.missing = [m for m in query.missing if m not in query.referenced]
+    query.expanded = expand(question, query)
+    return query
+
+
+_KIND_BEFORE_NUMBER = re.compile(
+    r"(công văn|công điện|quyết định|kế hoạch|thông báo|chỉ thị|dispatch|telegram|decision|plan|"
+    r"notice|directive|số|no\.?)\s*$", re.IGNORECASE)
+
+
+def resolve_numbers(question: str, query: Query, documents: Mapping[str, Document]) -> None:
+    for m in NUMBER_RE.finditer(question):
+        number = restore_diacritics(normalise_number(m.group(0)))
+        if number in documents:
+            query.numbers.append(number)
+        else:
+            query.missing.append(number)
+    stripped = NUMBER_RE.sub(" ", question)
+    stripped = re.sub(r"\d{1,2}/\d{1,2}(/\d{2,4})?", " ", stripped)
+    for m in re.finditer(r"(?<![\w/])(\d{2,5})(?![\w/])", stripped):
+        bare = m.group(1)
+        if re.search(r"(năm|year|ngày|tháng)\s*$", stripped[: m.start()], re.IGNORECASE) \
+                or re.fullmatch(r"(19|20)\d\d", bare):
+            continue
+        matches = [n for n in documents if n.split("/")[0] == bare]
+        if len(matches) == 1:
+            query.numbers.append(matches[0])
+        elif len(matches) > 1:
+            query.candidates.extend(matches)
+        elif _KIND_BEFORE_NUMBER.search(stripped[: m.start()]):
+            query.missing.append(bare)
+    query.numbers = list(dict.fromkeys(query.numbers))
+
+
+def expand(question: str, query: Query) -> str:
+    extra = []
+    low = question.lower()
+    for english, vietnamese in glossary().items():
+        if re.search(rf"(?<!\w){re.escape(english.lower())}(?:s|es)?(?!\w)", low):
+            extra.append(vietnamese)
+    extra.extend(query.actors)
+    return question + (" " + " ".join(extra) if extra else "")
+
+
+def actors_in(question: str) -> list[str]:
+    found = [actor.vi for actor in actor_table() if any(p.search(question) for p in actor.patterns)]
+    # "Giám đốc BHXH tỉnh" also matches the shorter "BHXH tỉnh": keep the specific one.
+    return [a for a in found if not any(a != b and a in b for b in found)]
+
+
+_CLAUSE_REF = re.compile(r"(?:khoản|clause|item)\s+(\d{1,2})(?:\s*\(([a-zđ])\)|\s+(?:điểm|point)\s+\(?([a-zđ])\b\)?)?",
+                         re.IGNORECASE)
+_POINT_FIRST = re.compile(r"(?:điểm|point)\s+\(?([a-zđ])\b\)?(?:\s+(?:của\s+)?(?:khoản|clause)\s+(\d{1,2}))?",
+                          re.IGNORECASE)
+
+
+def paths_in(question: str) -> list[str]:
+    """'khoản 2 điểm a', 'clause 2(a)', 'điểm c khoản 2' → '2.a'; a bare 'điểm đ' → '?.đ'."""
+    paths = []
+    for m in _CLAUSE_REF.finditer(question):
+        letter = m.group(2) or m.group(3)
+        paths.append(m.group(1) + (f".{letter.lower()}" if letter else ""))
+    for m in _POINT_FIRST.finditer(question):
+        path = f"{m.group(2) or '?'}.{m.group(1).lower()}"
+        if not any(p.endswith("." + m.group(1).lower()) for p in paths):
+            paths.append(path)
+    return [p for p in paths if not any(q.startswith(p + ".") for q in paths)]
+
+
+def complete_path(path: str, earlier: list[str]) -> str:
+    if not path.startswith("?"):
+        return path
+    clause = next((p.split(".")[0] for p in earlier if not p.startswith("?")), None)
+    return f"{clause}{path[1:]}" if clause else path
+
+
+INTENTS = [
+    ("signer", r"\b(ai ký|người ký|ký văn bản|do ai ký|signed|signer|signatory)\b"),
+    ("deadline", r"(hạn chót|trước ngày|thời hạn|deadline|by when|due date|no later than|khi nào phải|"
+                 r"hạn (báo cáo|gửi|nộp))"),
+    ("date", r"(ban hành (vào )?ngày nào|ngày ban hành|when was .* issued|what date|issue date|"
+             r"dated when|ký ngày nào|ngày nào)"),
+    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed to|recipients|sent to)"),
+    ("subject", r"(trích yếu|về việc gì|subject of|what is .* about\b)"),
+    ("references", r"(thực hiện (công điện|chỉ thị|nghị quyết|nghị định) nào|implement(s|ing)?\b.*\?$|"
+                   r"which (telegram|decree|decision|resolution|directive|plan|earlier|(vss |official )?dispatch)|"
+                   r"(công điện|nghị định|quyết định|nghị quyết|chỉ thị|kế hoạch|thông tư|công văn) nào|"
+                   r"documents? does .* cite|\bcites?\b|căn cứ|viện dẫn|refer)"),
+    ("who", r"(đơn vị nào|ai (chịu trách nhiệm|theo dõi|chủ trì)|which (unit|department|body|office)|"
+            r"who (monitors|is responsible|is assigned|leads|follows)|giao cho ai)"),
+    ("documents", r"(văn bản nào|những văn bản|công văn nào|which (documents?|dispatch(es)?|"
+                  r"official dispatch(es)?)|what documents)"),
+    ("obligations", r"(phải làm gì|trách nhiệm|nhiệm vụ|yêu cầu gì|must|should|obligations?|"
+                    r"required to|what (do|does) .* do|duties)"),
+]
+# Intents answered from the document's structure rather than from similarity.
+STRUCTURAL_INTENTS = ("deadline", "signer", "date", "recipients", "subject", "references")
+_NEEDS_DOCUMENT = ("references", "signer", "date", "recipients", "subject")
+
+
+def intent_of(question: str, has_document: bool = True) -> Intent:
+    for name, pattern in INTENTS:
+        # Without a document in view, "which dispatch/telegram ..." asks for documents, not references.
+        if name in _NEEDS_DOCUMENT and not has_document:
+            continue
+        if re.search(pattern, question, re.IGNORECASE):
+            return name
+    return "topic"
+
+
+_KIND_WORDS = {
+    "Công điện": r"công điện|telegram", "Nghị định": r"nghị định|decree", "Quyết định": r"quyết định|decision",
+    "Nghị quyết": r"nghị quyết|resolution", "Chỉ thị": r"chỉ thị|directive", "Kế hoạch": r"kế hoạch|plan",
+    "Thông tư": r"thông tư|circular", "Công văn": r"công văn|dispatch",
+}
+
+
+def kinds_asked(question: str) -> set[str]:
+    asked = set()
+    for kind, pattern in _KIND_WORDS.items():
+        # "Công văn 3476 ..." names the document in view, not the kind asked for.
+        if re.search(rf"\b({pattern})\b(?!\s*(số\s*)?\d)", question, re.IGNORECASE):
+            asked.add(kind)
+    return asked
+
+
+def asks_date(question: str) -> bool:
+    return bool(re.search(r"(when|date|ngày nào|khi nào)", question, re.IGNORECASE))
+
+
+def asks_signer(question: str) -> bool:
+    return bool(re.search(r"(by whom|who signed|signed by|ai ký|người ký)", question, re.IGNORECASE))
+
+
+def asks_all_references(question: str) -> bool:
+    return bool(re.search(r"(những văn bản|các văn bản|all (the )?documents|what documents|cites?\b|"
+                          r"viện dẫn những|references)", question, re.IGNORECASE))
+
+
+def asks_all_duties(query: Query) -> bool:
+    return query.intent in ("obligations",) or bool(query.actors) and query.intent == "topic"
