@@ -31,7 +31,7 @@ from ingest.model import (
 from ingest.repair import RepairResult
 from ingest.vocab import (  # noqa: F401  (re-exported: the old home of these names)
     DMY_RE, EN_DATE_RE, HEADER_NUMBER_RE, LONG_DATE_VI_RE, NUMBER_RE, PLACE_DATE_EN_RE,
-    PLACE_DATE_VI_RE, UPPER, agency_vi, date_of_en_match, detect_language, find_dates, is_person_name,
+    PLACE_DATE_VI_RE, UPPER, agency_vi, surnames, date_of_en_match, detect_language, find_dates, is_person_name,
     is_unnumbered, is_well_formed_number, kind_en, kind_from_code, kind_from_number,
     kind_from_title, kind_vi_names, kinds_table, marker_of, normalise_number,
     number_from_filename, number_key, parse_date_en, parse_date_vi,
@@ -92,6 +92,10 @@ _SITE_KEYS = {
     "issuing agency": "issuer", "người ký": "signer", "signer": "signer",
     "ngày ban hành": "issued", "issuing date": "issued", "date of issue": "issued",
     "issue date": "issued",
+    # Other cells of the same tables: read past, never taken as a value.
+    "ngày hiệu lực": "_", "tình trạng": "_", "effective date": "_", "effect status": "_",
+    "expiry date": "_", "fields": "_", "lĩnh vực": "_", "ngày công báo": "_", "số công báo": "_",
+    "attribute": "_",
 }
 
 
@@ -110,7 +114,7 @@ class _Para:
 def _clean(text: str) -> str:
     """The words of a line without markdown and table markup ('**', '#', leading/trailing '|')."""
     text = re.sub(r"\*{1,3}|^#+\s*|^>\s*", "", text)
-    text = text.strip().strip("|").strip()
+    text = re.sub(r"^[\s|]+|[\s|]+$", "", text)
     return re.sub(r"\s+", " ", text)
 
 
@@ -229,6 +233,23 @@ def _paragraphs(text: str) -> list[_Para]:
     return paras
 
 
+def _split_run_ons(paras: list[_Para]) -> list[_Para]:
+    """An addressee line that runs on into the body ('Kính gửi: Bộ X. Ngày 31 tháng 10 …', a
+    web page without line breaks) is cut after the addressee, so the body has its own lines."""
+    out: list[_Para] = []
+    for p in paras:
+        if len(p.text) > 200 and _RECIPIENTS_RE.match(p.clean):
+            m = re.search(r"[.;:](\s+)(?=[A-ZĐÀ-Ỹ][a-zà-ỹđ])", p.text[10:])
+            if m and m.end() + 10 < len(p.text) - 40:
+                cut = 10 + m.start() + 1
+                rest = 10 + m.end()
+                out.append(_Para(p.text[:cut], p.start, p.start + cut))
+                out.append(_Para(p.text[rest:], p.start + rest, p.end))
+                continue
+        out.append(p)
+    return out
+
+
 def _is_separator(p: _Para) -> bool:
     return not p.clean or bool(re.fullmatch(r"[-_=*.·…|#\s]{2,}|[-_=*|#]", p.clean))
 
@@ -299,6 +320,22 @@ def _header_start(paras: list[_Para], anchor: int) -> int:
 
 def _is_site_key(text: str) -> bool:
     return text.rstrip(":").strip().casefold() in _SITE_KEYS
+
+
+def _site_table_end(paras: list[_Para]) -> int:
+    """Just past a site's metadata table opening a headerless page, else 0."""
+    last = None
+    for i, p in enumerate(paras[:150]):
+        cells = [_clean(c) for c in p.text.split("|") if _clean(c)]
+        if any(_is_site_key(c.split(":")[0]) for c in cells):
+            last = i
+    if last is None:
+        return 0
+    end = last + 1
+    while end < len(paras) and (_is_separator(paras[end]) or len(paras[end].clean) < 40
+                                and not marker_of(paras[end].clean)):
+        end += 1
+    return end
 
 
 def _header_end(paras: list[_Para], start: int, anchor: int) -> int:
@@ -385,6 +422,10 @@ _NAME_RUN_RE = re.compile(r"(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]*\s+){1,5}[A-ZĐÀ-Ỹ]
 
 def _name_candidates(text: str) -> list[tuple[int, str]]:
     """(position, name) for every person's name in `text` (2–5 words from a family name)."""
+    # A family name split by a stray space in web text ('Đặ ng Văn Minh') is rejoined.
+    text = re.sub(r"\b([A-ZĐÀ-Ỹ][a-zà-ỹđ]{0,3}) ([a-zà-ỹđ]{1,4})\b",
+                  lambda m: m.group(1) + m.group(2) if m.group(1) + m.group(2) in surnames()
+                  and m.group(1) not in surnames() else m.group(0), text)
     found = []
     for m in _NAME_RUN_RE.finditer(text):
         words = m.group(0).split()
@@ -393,7 +434,8 @@ def _name_candidates(text: str) -> list[tuple[int, str]]:
         while i < len(words):
             if is_person_name(" ".join(words[i: i + 2])):
                 j = i + 2
-                while j < len(words) and j - i < 5 and words[j] not in _NOT_NAME_WORDS:
+                while j < len(words) and j - i < 5 and words[j] not in _NOT_NAME_WORDS and \
+                        len(words[j]) >= 2 and words[j][1:].islower():
                     j += 1
                 found.append((offset, " ".join(words[i:j])))
                 i = j
@@ -426,9 +468,9 @@ def _zones(paras: list[_Para]) -> _Zones:
         zones.front = 0
         zones.body = _header_end(paras, recipients, recipients)
     elif anchor is None:
-        zones.front = 0
-        zones.body = _header_end(paras, 0, 0) if paras and (
-            _SUBJECT_RE.match(paras[0].clean) or kind_from_title(paras[0].clean)) else 0
+        front = zones.front = _site_table_end(paras)
+        zones.body = _header_end(paras, front, front) if front < len(paras) and (
+            _SUBJECT_RE.match(paras[front].clean) or kind_from_title(paras[front].clean)) else front
     else:
         zones.front = _header_start(paras, anchor)
         zones.body = _header_end(paras, zones.front, anchor)
@@ -545,7 +587,7 @@ def read_site_metadata(paras: list[_Para]) -> dict[str, str]:
     for k, cell in enumerate(cells):
         key, _, inline = cell.partition(":")
         field_name = _SITE_KEYS.get(key.strip().casefold())
-        if not field_name or field_name in found:
+        if not field_name or field_name in found or field_name == "_":
             continue
         value = inline.strip() or (cells[k + 1] if k + 1 < len(cells) else "")
         if value and not _SITE_KEYS.get(value.rstrip(":").strip().casefold()):
@@ -571,6 +613,8 @@ def _parse_header(header: list[_Para], warnings: list[str], language: str) -> di
     elif re.search(r"(?:^|\s)(?:Số|Só|Sô|No)\s*[.:]", flat):
         meta["number_unreadable"] = re.search(r"(?:^|\s)(?:Số|Só|Sô|No)\s*[.:]\s*\S{0,30}", flat).group(0).strip()
     cells = [_clean(cell) for p in header for cell in p.text.split("|") if _clean(cell)]
+    cells = [_ocr_date_digits(c) for c in cells]
+    flat = _ocr_date_digits(flat)
     place_date = None
     for cell in cells + [flat]:
         place_date = PLACE_DATE_VI_RE.search(cell)
@@ -646,6 +690,18 @@ def _parse_header(header: list[_Para], warnings: list[str], language: str) -> di
     return meta
 
 
+_OCR_DIGITS = str.maketrans({"Ø": "0", "O": "0", "o": "0", "ø": "0", "l": "1", "I": "1", "í": "1",
+                             "Í": "1", "|": "1"})
+
+
+def _ocr_date_digits(text: str) -> str:
+    """'ngày 3Ø tháng 12': letters OCR reads for digits, inside a date's day and month only."""
+    def fix(m: re.Match[str]) -> str:
+        return m.group(1) + m.group(2).translate(_OCR_DIGITS) + m.group(3)
+    return re.sub(r"(ngày\s*)([\dØOoøIlíÍ]{1,2})(\s*tháng)", fix,
+                  re.sub(r"(tháng\s*)([\dØOoøIlíÍ]{1,2})(\s*năm)", fix, text))
+
+
 def _title_subject(after: str) -> str:
     """The subject written after the title in a flattened header, up to the authority line."""
     after = re.split(r"\s+(?:Căn cứ|Pursuant)\b", after)[0]
@@ -657,7 +713,8 @@ def _agency_lines(header: list[_Para]) -> list[str]:
     lines: list[str] = []
     for p in header:
         text = p.clean
-        if HEADER_NUMBER_RE.match(p.clean) or _is_unnumbered_line(p):
+        if HEADER_NUMBER_RE.match(p.clean) or _is_unnumbered_line(p) or \
+                re.match(r"^(?:Số|SỐ|Só|Sô|S6|No)\s*[.:]", p.clean):
             break
         if kind_from_title(text) and lines:
             break
@@ -676,10 +733,17 @@ def _agency_lines(header: list[_Para]) -> list[str]:
             left = left[: number_inside.start()].strip()
         if left and not _is_upper(left, 160):
             left = _caps_tail(left)     # "Quyết định 1056/QĐ-CT UỶ BAN NHÂN DÂN TỈNH …": a page title first
-        if left and _is_upper(left, 160):
+        if left and _is_upper(left, 160) and sum(c.isalpha() for c in left) >= 4:
             lines.append(left)
         if m:
-            # The agency's name may continue under the motto in a two-column OCR ('VA XA HOI').
+            # Two columns read as one line: the agency's name (or its second line) may sit
+            # between the motto's two lines ('… VIỆT NAM VA XÃ HỘI Độc lập …').
+            full = re.search(r"CONG\s*HOA\s*XA\s*HOI\s*CHU\s*NGHIA\s*VIET\s*NAM", folded)
+            motto2 = re.search(r"DOC\s*LAP", folded)
+            if full and motto2 and motto2.start() > full.end() and len(folded) == len(text):
+                mid = text[full.end(): motto2.start()].strip(" -|*_")
+                if mid and _is_upper(mid, 160) and sum(c.isalpha() for c in mid) >= 4:
+                    lines.append(mid)
             continue
     return lines
 
@@ -688,7 +752,8 @@ def _caps_tail(text: str) -> str:
     """The run of capitalised words ending `text` (at least two words), else ''."""
     words = text.split()
     k = len(words)
-    while k > 0 and (_is_upper(words[k - 1], 60) or words[k - 1] in ("-", "–", "&")):
+    while k > 0 and (_is_upper(words[k - 1], 60) and not re.search(r"[\d/]", words[k - 1])
+                     or words[k - 1] in ("-", "–", "&")):
         k -= 1
     tail = words[k:]
     while tail and tail[0] in ("-", "–", "&"):
@@ -704,7 +769,7 @@ def _issuer_from_lines(lines: list[str]) -> tuple[str | None, str | None]:
     names: list[str] = []
     for line in lines:
         line = re.sub(r"\s+", " ", line).strip(" -")
-        if names and (re.match(rf"^(?:VÀ|VA|&|-)(?:\s|$)|^{_LEVEL_WORDS}(?:\s|$)", line)
+        if names and (re.match(rf"^(?:VÀ|VA|&|-|OF|AND|FOR)(?:\s|$)|^{_LEVEL_WORDS}(?:\s|$)", line)
                       or names[-1].endswith(("-", " VÀ", " VA", "&"))
                       or re.fullmatch(r"(?:ỦY|UỶ) BAN NHÂN DÂN|HỘI ĐỒNG NHÂN DÂN|UBND|BAN CHỈ ĐẠO",
                                       names[-1])):
@@ -749,7 +814,13 @@ def _parse_footer(footer: list[_Para], warnings: list[str]) -> tuple[list[str], 
                                        re.match(r"^(Lưu|Như trên|As above|Archived)", footer[i].clean)) \
                     and not footer[i].clean.isupper():
                 cells = [c for c in footer[i].text.split("|") if _clean(c)]
-                cc.append(_clean(cells[0]).lstrip("-–•+ ").rstrip(";.").strip())
+                first = _clean(cells[0])
+                # "- Lưu: VT. KT. BỘ TRƯỞNG THỨ TRƯỞNG Name": the signature ran into the cc line.
+                cut = re.search(r"(?:\b(?:KT|TM|TL|TUQ|Q)\.\s*)?" + _CAPACITY_WORDS.pattern, first)
+                if cut and cut.start() > 0 and _name_in(first[cut.start():]):
+                    block.append(first[cut.start():])
+                    first = first[: cut.start()]
+                cc.append(first.lstrip("-–•+ ").rstrip(";.").strip())
                 block.extend(_clean(c) for c in cells[1:])
                 i += 1
             continue
@@ -819,11 +890,11 @@ def _english_agencies() -> list[tuple[re.Pattern[str], str]]:
 
 def _issuer_vi(name: str | None) -> str | None:
     """An English version's issuer named as the Vietnamese original names it, when known."""
-    if not name or detect_language(name) == "vi":
-        return name
-    known = agency_vi(name)
+    known = agency_vi(name) if name else None
     if known:
         return known
+    if not name or detect_language(name) == "vi":
+        return name
     plain = re.sub(r"\s+", " ", name).strip()
     for pattern, vi in _english_agencies():
         if pattern.match(plain):
@@ -841,6 +912,7 @@ def parse_document(repair: RepairResult, raw: str, file: str) -> Document:
                     raw_text=raw, repaired_text=text, offset_map=repair.offset_map,
                     stats=repair.stats, repairs=repair.repairs)
     language = detect_language(text)
+    paras = _split_run_ons(paras)
     zones = _zones(paras)
     front = paras[: zones.front]
     header = paras[zones.front: zones.body]
@@ -865,7 +937,11 @@ def parse_document(repair: RepairResult, raw: str, file: str) -> Document:
     if not issued:
         stamp = _stamp_date(raw)
         issued_partial = meta.get("issued_partial")
-        if issued_partial:
+        if issued_partial and len(issued_partial) == 4 and stamp and stamp.year == int(issued_partial):
+            issued_partial = f"{stamp.year}-{stamp.month:02d}"
+            warnings.append(f"issue day and month unreadable; the e-signature stamp "
+                            f"({stamp.isoformat()}) gives the month")
+        elif issued_partial:
             warnings.append(f"issue day unreadable in the header: only {issued_partial} is known")
         elif stamp:
             issued_partial = f"{stamp.year}-{stamp.month:02d}"
@@ -1212,8 +1288,15 @@ class _Builder:
             for i, para in enumerate(rest, 1):
                 self.add(f"p{i}", "", [para], None, [("paragraph", str(i))])
         elif not any(c.path != "header" for c in self.clauses):
-            body = [p for p in paras[zones.body: zones.footer] if not _is_separator(p)]
-            if not body:
+            # The body could not be told from the header: its long lines become paragraphs.
+            header = [p for p in paras[zones.front: zones.body] if not _is_separator(p)]
+            long = [p for p in header if len(p.clean) > 200]
+            if long:
+                self.warnings.append("body not separable from the header: its long lines "
+                                     "are indexed as paragraphs")
+                for i, para in enumerate(long, 1):
+                    self.add(f"p{i}", "", [para], None, [("paragraph", str(i))])
+            else:
                 self.warnings.append("no body text: only the header can be cited")
 
 

@@ -326,6 +326,10 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
         else:
             boundary.append(_forced_decision(a.text, b.text) or "amb")
 
+    # English text: a word is never split across lines without a hyphen, so every ambiguous
+    # break is a wrap (the Vietnamese syllable statistics would glue "GOVERNMENT" + "OF").
+    if _looks_english(text):
+        boundary = ["space" if b == "amb" else b for b in boundary]
     k = 0
     while k < len(boundary):
         if boundary[k] != "amb":
@@ -343,6 +347,11 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
     marked = {k for k in range(len(boundary)) if pieces[k].line != pieces[k + 1].line
               and (line_flags[pieces[k + 1].line][0] or line_flags[pieces[k].line][1])}
     return _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked)
+
+
+def _looks_english(text: str) -> bool:
+    from ingest.vocab import detect_language
+    return detect_language(text) == "en"
 
 
 _ITEM_PIECE_RE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[IVXLC]{1,5}\.)$")

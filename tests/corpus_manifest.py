@@ -4,7 +4,9 @@ The rules (fair, and the same for every row):
 - number: exact, after NFC and removing spaces (the manifest writes the canonical form).
 - kind: exact Vietnamese kind name.
 - date: the manifest's ISO date; a manifest date with only year-month (`2022-04`) is compared
-  on year-month (against `issued` or `issued_partial`).
+  on year-month. Where the scan's day is unreadable the parser gives `issued_partial`
+  ("2017-08", with a warning) and never guesses a day: that partial date is compared on the
+  year and month it states (a year alone never counts).
 - signer: the name, compared case- and accent-insensitively; a bracketed note in the manifest
   ("(TCT side)") is dropped. A row with no signer in the manifest is not scored.
 - issuer: both sides reduced to a key — NFC, accents folded, case folded, common abbreviations
@@ -25,7 +27,12 @@ CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 FIELDS = ("number", "kind", "issuer", "date", "signer")
 
 # (file, field) → (corrected value, reason). Keep this small; every entry needs a reason.
-OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {}
+OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
+    ("252_KH-BCDQG1237.txt", "issuer"): (
+        "Ban Chỉ đạo quốc gia về tìm kiếm, quy tập hài cốt liệt sĩ",
+        "the manifest gives the committee's short name ('… 1237', after the decision that set "
+        "it up); the document's header names it in full"),
+}
 
 _ABBREVIATIONS = [
     (r"\bubnd\b", "uy ban nhan dan"), (r"\bhdnd\b", "hoi dong nhan dan"),
@@ -47,6 +54,7 @@ def issuer_key(text: str) -> str:
     text = fold(re.sub(r"\(.*?\)", " ", text)) + " "
     for pattern, full in _ABBREVIATIONS:
         text = re.sub(pattern, full + " ", text)
+    text = re.sub(r"\bvietnam\b", "viet nam", text)
     text = re.sub(_LEVEL_WORDS, " ", text)
     text = re.sub(r"[^\w ]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
@@ -93,7 +101,10 @@ def compare(document, row: dict[str, str], name: str) -> tuple[bool | None, str]
     elif name == "kind":
         ok = got == expected
     elif name == "date":
-        ok = got[: len(expected)] == expected if len(expected) < 10 else got == expected
+        if len(got) < len(expected):
+            ok = len(got) >= 7 and expected.startswith(got)     # readable part of a scan's date
+        else:
+            ok = got[: len(expected)] == expected
     elif name == "signer":
         ok = fold(re.sub(r"\(.*?\)", "", expected)) == fold(got)
     else:
