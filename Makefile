@@ -28,7 +28,7 @@ llm: install
 	@$(PY) -c "import llama_cpp" 2>/dev/null || CMAKE_BUILD_PARALLEL_LEVEL=2 \
 		$(PIP) install -q "llama-cpp-python==$(LLAMA_CPP_VERSION)"
 	$(PIP) install -q --no-deps "llama-index-llms-llama-cpp==0.7.0"
-	$(PY) -m service.llm_setup --model $(LLM_MODEL) --dest models/
+	$(PY) -m service.llm.setup --model $(LLM_MODEL) --dest models/
 
 run: install
 	@if [ "$(DQA_LLM)" != "none" ]; then $(MAKE) llm; fi

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS
+from conftest import DISPATCHES, LAWNET_ARTICLE, SAMPLES
 from ingest.encoding import (
     UndecodableInput,
     convert_legacy,
@@ -19,8 +19,8 @@ from ingest.encoding import (
     encode_legacy,
 )
 
-SEED_FILES = sorted(SEEDS.glob("*.txt"))
-ENGLISH_ARTICLE = SEEDS / "004_62c413c5712133e7.txt"
+ENGLISH_ARTICLE = LAWNET_ARTICLE
+SEED_FILES = DISPATCHES + [ENGLISH_ARTICLE] * ENGLISH_ARTICLE.is_file()
 VIETNAMESE_SEED_FILES = [path for path in SEED_FILES if path != ENGLISH_ARTICLE]
 
 TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")  # none ` ' ? ~ .
@@ -48,9 +48,9 @@ def seed_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def directive_1251(seeds_dir) -> str:
+def directive_1251() -> str:
     """Dispatch 1251/BHXH-TCCB as received, Unicode."""
-    return seed_text(seeds_dir / "000_e9247ee6cc1a4f05.txt")
+    return seed_text(SAMPLES / "1251-BHXH-TCCB.txt")
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,9 @@ def rejection(data: bytes, name: str = "upload.txt") -> str:
     return message
 
 
-def test_seed_files_are_present(seeds_dir):
-    assert len(SEED_FILES) >= 5 and ENGLISH_ARTICLE in SEED_FILES
+def test_the_four_dispatches_ship_in_samples():
+    assert [p.name for p in DISPATCHES] == [
+        "1151-BHXH-TTKT.txt", "1251-BHXH-TCCB.txt", "1257-BHXH-PC.txt", "3476-BHXH-TCCB.txt"]
 
 
 # --- real Unicode text comes back as it is -------------------------------------------------
@@ -103,7 +104,7 @@ def test_unicode_seed_is_not_mistaken_for_legacy_font_text(path):
     assert detect_legacy_font_encoding(seed_text(path)) is None
 
 
-def test_english_with_foreign_accents_is_not_mistaken_for_legacy_font_text(seeds_dir):
+def test_english_with_foreign_accents_is_not_mistaken_for_legacy_font_text(lawnet_article):
     text = seed_text(ENGLISH_ARTICLE) + "\nThe café menu: crème brûlée, naïve résumé, señor Müller.\n"
     assert detect_legacy_font_encoding(text) is None
     assert decode_bytes(text.encode("utf-8")).text == text

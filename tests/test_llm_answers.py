@@ -1,4 +1,5 @@
-"""The LLM answer path end to end: composer over the engine's clauses, verification, fallback."""
+"""The LLM answer path end to end: composer over the engine's clauses, the constrained JSON
+format, verification, fallback, and the translation cache."""
 import hashlib
 import json
 import os
@@ -8,7 +9,7 @@ import httpx
 import pytest
 
 from ingest.pipeline import ingest_files
-from service.compose_llm import LLMComposer
+from service.llm.composer import LLMComposer, StatementStream, translate_missing
 from service.runtime import Runtime
 from service.settings import Settings
 from service_fixture import REPO, Service, run_cli
@@ -38,24 +39,114 @@ def runtime(tmp_path_factory):
     rt.close()
 
 
+QUESTION_1151 = "Deadline for reporting recoveries under 1151?"
+
+
 def test_forged_citation_in_llm_output_is_caught_and_grounded_answer_returned(runtime):
-    question = "Deadline for reporting recoveries under 1151?"
-    grounded = runtime.engine.ask(question)
-    forged = ("Units must report before 20/5/2022 [1]. The Ministry of Finance also requires a "
-              "report by 01/01/2030 [7]. Everything is optional [9].")
-    answer = LLMComposer(ScriptedLLM(forged)).compose(runtime.engine, question, grounded)
+    grounded = runtime.engine.ask(QUESTION_1151)
+    assert [c.n for c in grounded.citations] == [1]
+    # Keys the schema does not allow (an endpoint that ignores response_format): caught anyway.
+    forged = json.dumps({"1": "Units must report before 20/5/2022.",
+                         "7": "The Ministry of Finance also requires a report by 01/01/2030.",
+                         "9": "Everything is optional."})
+    answer = LLMComposer(ScriptedLLM(forged)).compose(runtime.engine, QUESTION_1151, grounded)
     assert answer.verification.forged_markers == [7, 9]
     assert answer.verification.fell_back and answer.answer == grounded.answer
     assert [c.id for c in answer.citations] == ["1151/BHXH-TTKT#7"]
 
 
-def test_verified_llm_sentences_keep_only_their_citations(runtime):
-    question = "Deadline for reporting recoveries under 1151?"
-    grounded = runtime.engine.ask(question)
-    good = "Results must be reported to VSS before 20/5/2022 [1]."
-    answer = LLMComposer(ScriptedLLM(good)).compose(runtime.engine, question, grounded)
+def test_output_that_is_not_the_json_format_falls_back(runtime):
+    grounded = runtime.engine.ask(QUESTION_1151)
+    prose = "Results must be reported to VSS before 20/5/2022 [1]."
+    answer = LLMComposer(ScriptedLLM(prose)).compose(runtime.engine, QUESTION_1151, grounded)
+    assert answer.verification.fell_back and "JSON" in answer.verification.note
+    assert answer.answer == grounded.answer
+
+
+def test_verified_json_statements_become_cited_sentences(runtime):
+    grounded = runtime.engine.ask(QUESTION_1151)
+    good = json.dumps({"1": "Results must be reported to VSS before 20/5/2022 [3]."})
+    streamed: list[str] = []
+    answer = LLMComposer(ScriptedLLM(good)).compose(runtime.engine, QUESTION_1151, grounded,
+                                                    on_token=streamed.append)
     assert answer.verification.composer == "llm" and not answer.verification.fell_back
-    assert "20/5/2022 [1]" in answer.answer
+    assert "before 20/5/2022 [1]." in answer.answer and "[3]" not in answer.answer
+    assert [c.id for c in answer.citations] == ["1151/BHXH-TTKT#7"]
+    # The lead (document and date, from metadata) is the grounded one.
+    lead = grounded.answer.split("\n\n", 1)[0]
+    if "[" not in lead and "\n" not in lead:
+        assert answer.answer.startswith(lead)
+    # Streamed tokens are the statement text, not raw JSON.
+    assert "".join(streamed).strip().endswith("20/5/2022 [3]. [1]") and "{" not in "".join(streamed)
+
+
+def test_invented_date_in_a_statement_falls_back(runtime):
+    grounded = runtime.engine.ask(QUESTION_1151)
+    bad = json.dumps({"1": "Results must be reported to VSS before 30/6/2022."})
+    answer = LLMComposer(ScriptedLLM(bad)).compose(runtime.engine, QUESTION_1151, grounded)
+    assert answer.verification.fell_back and "30/6/2022" in answer.verification.note
+
+
+def test_stray_foreign_script_and_wrong_language_are_rejected(runtime):
+    grounded = runtime.engine.ask(QUESTION_1151)
+    assert grounded.language == "en"
+    for statement in ("Results must be reported 括 before 20/5/2022.",
+                      "Báo cáo kết quả rà soát về BHXH Việt Nam trước ngày 20/5/2022."):
+        answer = LLMComposer(ScriptedLLM(json.dumps({"1": statement}, ensure_ascii=False))).compose(
+            runtime.engine, QUESTION_1151, grounded)
+        assert answer.verification.fell_back, statement
+
+
+def test_header_answers_stay_grounded(runtime):
+    grounded = runtime.engine.ask("Who signed dispatch 3476/BHXH-TCCB?")
+    assert grounded.intent == "signer"
+    answer = LLMComposer(ScriptedLLM("{}")).compose(runtime.engine, "Who signed 3476?", grounded)
+    assert answer is grounded
+
+
+def test_statement_stream_shows_statements_as_they_form():
+    shown: list[str] = []
+    stream = StatementStream(shown.append)
+    for piece in ['{"1', '": "Báo cáo trước', ' ngày 20/5/2022 \\"gấp\\"', '", "2": "Gửi', ' Vụ"}']:
+        stream.feed(piece)
+    assert "".join(shown) == 'Báo cáo trước ngày 20/5/2022 "gấp" [1]\nGửi Vụ [2]\n'
+
+
+class _Store:
+    """The two translation-cache calls of the store, in memory."""
+
+    def __init__(self):
+        self.cache: dict[tuple[str, str], str] = {}
+
+    def translation(self, clause_id, text):
+        return self.cache.get((clause_id, text))
+
+    def put_translation(self, clause_id, text, english):
+        self.cache[(clause_id, text)] = english
+
+
+class _Replies:
+    def __init__(self, *replies: str):
+        self.replies = list(replies)
+
+    def chat(self, messages, **kwargs):
+        from llama_index.core.base.llms.types import ChatMessage, ChatResponse
+
+        return ChatResponse(message=ChatMessage(role="assistant", content=self.replies.pop(0)))
+
+
+def test_translation_that_fails_verification_is_never_cached_or_returned(runtime):
+    clause_id = "1151/BHXH-TTKT#7"
+    store = _Store()
+    lost_date = _Replies("Report the review results to VSS soon.")
+    assert list(translate_missing(runtime.engine, store, lost_date, [clause_id], {})) == [(clause_id, None)]
+    assert store.cache == {}
+    # A bad entry already in the cache (an older version wrote it) is not shown: it is redone.
+    text = runtime.engine.clauses[clause_id].text
+    store.cache[(clause_id, text)] = "Report soon."
+    redo = _Replies("Also wrong, no date.")
+    assert list(translate_missing(runtime.engine, store, redo, [clause_id], {})) == [(clause_id, None)]
+    assert store.cache[(clause_id, text)] == "Report soon."        # not overwritten by worse
 
 
 def _store_with_1151_for_the_real_model(tmp_path) -> Path:

@@ -1,8 +1,8 @@
-"""The deterministic verifier of LLM output (no model involved)."""
+"""The deterministic verifier of LLM output and the backends' plumbing (no model involved)."""
 from __future__ import annotations
 
 from ingest.model import Citation
-from service.verify import (
+from service.llm.verify import (
     check_translation, extract_facts, normalize_doc_number, relevant_glossary,
     split_units, translate_clause, verify_answer,
 )
@@ -177,12 +177,51 @@ def test_translation_rejects_lost_date_repetition_and_empty():
 def test_build_llm_none_and_missing_model_never_download():
     import pytest
     from service.llm import build_llm
+    from service.settings import Settings
 
-    assert build_llm({"backend": "none"}) is None
-    with pytest.raises(FileNotFoundError):
-        build_llm({"backend": "llamacpp", "model_path": "/nonexistent/model.gguf"})
+    assert build_llm(Settings(llm="none")) is None
+    # Checked before llama-cpp is imported: works without `make llm`, and never downloads.
+    with pytest.raises(FileNotFoundError, match="make llm"):
+        build_llm(Settings(llm="llamacpp", llm_model_path="/nonexistent/model.gguf"))
     with pytest.raises(ValueError):
-        build_llm({"backend": "openai"})
+        build_llm(Settings(llm="openai", llm_api_base=None))
+
+
+def test_llm_settings_come_from_the_one_settings_object(monkeypatch):
+    from service.llm import LLMSettings
+    from service.settings import Settings
+
+    monkeypatch.setenv("DQA_LLM", "openai")
+    monkeypatch.setenv("DQA_LLM_API_BASE", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("DQA_LLM_MODEL_PATH", "models/x.gguf")
+    cfg = LLMSettings.from_settings(Settings())
+    assert (cfg.backend, cfg.api_base, str(cfg.model_path), cfg.api_model) == (
+        "openai", "http://127.0.0.1:9/v1", "models/x.gguf", Settings.model_fields["llm_api_model"].default)
+    assert not hasattr(LLMSettings, "from_env")
+    # The user-facing values have one default, in Settings.
+    assert LLMSettings.model_fields["model_path"].default is None
+
+
+def test_importing_the_llm_package_does_not_import_llama_cpp():
+    import subprocess
+    import sys
+
+    code = ("import sys, service.llm, service.llm.composer, service.llm.verify; "
+            "print(any(m.split('.')[0] in ('llama_cpp',) or m.startswith('llama_index.llms.llama_cpp')"
+            " for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_prompts_are_package_data():
+    from importlib.resources import files
+
+    from service.llm.prompts import load_prompt
+
+    names = {p.name for p in files("prompts").iterdir()}
+    assert {"answer_en.txt", "answer_vi.txt", "translate_clause.txt", "judge_support.txt"} <= names
+    system, user = load_prompt("answer_en")
+    assert "JSON" in system and "{clauses}" in user
 
 
 def test_openai_like_backend_caps_tokens_and_streams():
@@ -190,7 +229,9 @@ def test_openai_like_backend_caps_tokens_and_streams():
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    from service.llm import build_llm, generate, prompt_messages, stream_tokens
+    from service.llm import LLMSettings, build_llm, generate, prompt_messages, stream_tokens
+    from service.llm.backends import with_json_schema
+    from service.llm.composer import answer_schema
 
     requests: list[dict] = []
     reply = "Báo cáo trước ngày 20/5/2022 [1]."
@@ -226,12 +267,19 @@ def test_openai_like_backend_caps_tokens_and_streams():
     server = HTTPServer(("127.0.0.1", 0), Stub)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        llm = build_llm({"backend": "openai", "api_model": "m",
-                         "api_base": f"http://127.0.0.1:{server.server_port}/v1"})
+        llm = build_llm(LLMSettings(backend="openai", api_model="m",
+                                    api_base=f"http://127.0.0.1:{server.server_port}/v1"))
         messages = prompt_messages("judge_support", n="1", clause="c", sentence="s")
         assert generate(llm, messages, max_tokens=7) == reply
         assert requests[-1]["max_tokens"] == 7 and requests[-1]["messages"][0]["role"] == "system"
+        assert "response_format" not in requests[-1]
         assert "".join(stream_tokens(llm, messages, max_tokens=9)) == reply
         assert requests[-1]["max_tokens"] == 9
+        # The constrained answer format reaches the endpoint as response_format json_schema.
+        schema = answer_schema([1, 2])
+        "".join(stream_tokens(with_json_schema(llm, schema), messages, max_tokens=9))
+        sent = requests[-1]["response_format"]
+        assert sent["type"] == "json_schema" and sent["json_schema"]["schema"] == schema
+        assert "response_format" not in llm.additional_kwargs      # a copy, not the shared LLM
     finally:
         server.shutdown()

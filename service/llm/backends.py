@@ -1,25 +1,26 @@
-"""Optional LLM backends for the answer path, behind one small interface.
+"""LLM backends behind one small interface: llama.cpp GGUF (llama-index `LlamaCPP`) and any
+OpenAI-compatible endpoint (llama-index `OpenAILike`).
 
-Everything the LLM writes goes through `service.verify` before a user sees it;
-when no backend is configured (`backend="none"`) the grounded composer answers.
+Both are built from `service.settings.Settings`, the one configuration. Neither llama-cpp-python
+nor llama-index-llms-llama-cpp is imported until a llama.cpp backend is built, so the package
+imports on an install without `make llm`. Everything an LLM writes goes through
+`service.llm.verify` before a user sees it.
 """
 from __future__ import annotations
 
-import os
-import re
+import json
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
-DEFAULT_MODEL_PATH = "models/qwen0.5b.gguf"
+from service.settings import Settings
+
 CHATML_STOP = ["<|im_end|>", "<|im_start|>", "<|endoftext|>"]
 
 # llama.cpp's Llama object is not reentrant; one generation at a time per process.
@@ -27,50 +28,35 @@ _LLAMA_LOCK = threading.Lock()
 
 
 class LLMSettings(BaseModel):
-    # Aliases accept service.settings.Settings (llm, llm_model_path, ...) as is.
-    model_config = ConfigDict(extra="ignore", from_attributes=True, populate_by_name=True)
+    """What the backends read from `Settings`, under their own names.
 
-    backend: Literal["none", "llamacpp", "openai"] = Field(
-        "none", validation_alias=AliasChoices("backend", "llm"))
-    # llamacpp
-    model_path: Path = Field(Path(DEFAULT_MODEL_PATH),
-                             validation_alias=AliasChoices("model_path", "llm_model_path"))
-    n_ctx: int = 2048
+    The user-facing values (backend, model, endpoint) have no defaults here: they come from
+    `Settings` (`from_settings`). The rest are tuning constants of the backends, not settings.
+    """
+
+    backend: Literal["none", "llamacpp", "openai"]
+    model_path: Path | None = None
+    api_base: str | None = None
+    api_model: str | None = None
+    api_key: str | None = None
+    # llama.cpp tuning: small models loop without a repeat penalty.
+    n_ctx: int = 4096
     n_threads: int = 2
     repeat_penalty: float = 1.2
-    # shared
     temperature: float = 0.0
     max_new_tokens: int = 384
-    # openai-compatible
-    api_base: str | None = Field(None, validation_alias=AliasChoices("api_base", "llm_api_base"))
-    api_model: str | None = Field(None, validation_alias=AliasChoices("api_model", "llm_api_model"))
-    api_key: str | None = Field(None, validation_alias=AliasChoices("api_key", "llm_api_key"))
+    # OpenAI-compatible tuning
     context_window: int = 8192
     timeout_s: float = 60.0
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "LLMSettings":
-        env = {
-            "backend": os.environ.get("DQA_LLM") or os.environ.get("DQA_LLM_BACKEND"),
-            "model_path": os.environ.get("DQA_LLM_MODEL_PATH"),
-            "api_base": os.environ.get("DQA_LLM_API_BASE"),
-            "api_model": os.environ.get("DQA_LLM_API_MODEL"),
-            "api_key": os.environ.get("DQA_LLM_API_KEY"),
-        }
-        values = {k: v for k, v in env.items() if v}
-        values.update(overrides)
-        return cls(**values)
+    def from_settings(cls, settings: Settings) -> "LLMSettings":
+        return cls(backend=settings.llm, model_path=settings.llm_model_path,
+                   api_base=settings.llm_api_base, api_model=settings.llm_api_model,
+                   api_key=settings.llm_api_key)
 
 
 # ---------------------------------------------------------------- ChatML
-
-_SPECIAL_TOKEN = re.compile(r"<\|[^|<>]{1,40}\|>")
-
-
-def sanitize_untrusted(text: str) -> str:
-    """Remove chat-control tokens so clause/question text cannot open a new turn."""
-    return _SPECIAL_TOKEN.sub("", text)
-
 
 def messages_to_chatml(messages: Sequence[ChatMessage]) -> str:
     parts = []
@@ -89,26 +75,20 @@ def completion_to_chatml(completion: str, system_prompt: str | None = None) -> s
     return messages_to_chatml(messages)
 
 
-# ---------------------------------------------------------------- backends
-
-def _coerce_settings(settings: LLMSettings | Mapping[str, Any] | Any) -> LLMSettings:
-    if isinstance(settings, LLMSettings):
-        return settings
-    if isinstance(settings, Mapping):
-        return LLMSettings.model_validate(dict(settings))
-    return LLMSettings.model_validate(settings, from_attributes=True)
-
+# ---------------------------------------------------------------- building
 
 def build_llamacpp(settings: LLMSettings) -> LLM:
-    from llama_index.llms.llama_cpp import LlamaCPP
-
-    model_path = Path(settings.model_path)
+    model_path = Path(settings.model_path) if settings.model_path else None
     # LlamaCPP downloads a default model from a hub when model_path is None; never let it.
-    if not model_path.is_file():
+    if model_path is None or not model_path.is_file():
         raise FileNotFoundError(
-            f"GGUF model not found at {model_path}; run "
-            "`python -m service.llm_setup --model qwen0.5b --dest models/`"
-        )
+            f"GGUF model not found at {model_path}; run `make llm` "
+            "(or `python -m service.llm.setup --model qwen0.5b --dest models/`)")
+    try:
+        from llama_index.llms.llama_cpp import LlamaCPP
+    except ImportError as error:
+        raise ImportError("DQA_LLM=llamacpp needs llama-cpp-python and "
+                          "llama-index-llms-llama-cpp: run `make llm`") from error
     return LlamaCPP(
         model_path=str(model_path),
         temperature=settings.temperature,
@@ -131,7 +111,7 @@ def build_openai_like(settings: LLMSettings) -> LLM:
     from llama_index.llms.openai_like import OpenAILike
 
     if not settings.api_base or not settings.api_model:
-        raise ValueError("backend 'openai' needs api_base and api_model")
+        raise ValueError("backend 'openai' needs DQA_LLM_API_BASE and DQA_LLM_API_MODEL")
     return OpenAILike(
         model=settings.api_model,
         api_base=settings.api_base,
@@ -146,9 +126,9 @@ def build_openai_like(settings: LLMSettings) -> LLM:
     )
 
 
-def build_llm(settings: LLMSettings | Mapping[str, Any] | Any) -> LLM | None:
-    """Return the configured LLM, or None for backend "none"."""
-    cfg = _coerce_settings(settings)
+def build_llm(settings: Settings | LLMSettings) -> LLM | None:
+    """The configured LLM, or None for DQA_LLM=none."""
+    cfg = settings if isinstance(settings, LLMSettings) else LLMSettings.from_settings(settings)
     if cfg.backend == "none":
         return None
     if cfg.backend == "llamacpp":
@@ -158,9 +138,15 @@ def build_llm(settings: LLMSettings | Mapping[str, Any] | Any) -> LLM | None:
     raise ValueError(f"unknown LLM backend {cfg.backend!r}")
 
 
-def is_llamacpp(llm: LLM) -> bool:
+def is_llamacpp(llm: Any) -> bool:
     return type(llm).__name__ == "LlamaCPP"
 
+
+def _is_openai_like(llm: Any) -> bool:
+    return "additional_kwargs" in getattr(type(llm), "model_fields", {}) and not is_llamacpp(llm)
+
+
+# ---------------------------------------------------------------- per-call variants
 
 def with_max_tokens(llm: LLM, max_tokens: int | None) -> LLM:
     """A shallow copy of `llm` whose output is capped at `max_tokens`.
@@ -179,62 +165,27 @@ def with_max_tokens(llm: LLM, max_tokens: int | None) -> LLM:
     return llm
 
 
-# ---------------------------------------------------------------- prompts
+def with_json_schema(llm: LLM, schema: dict[str, Any], name: str = "answer") -> LLM:
+    """A shallow copy of `llm` that can only emit JSON matching `schema`.
 
-_SECTION = re.compile(r"^### (system|user)\s*$", re.MULTILINE)
+    llama.cpp: a GBNF grammar compiled from the schema constrains decoding token by token.
+    OpenAI-compatible servers (llama.cpp server, vLLM, Ollama): `response_format` json_schema.
+    Any other LLM is returned as is; its output is parsed and verified all the same.
+    """
+    if is_llamacpp(llm):
+        from llama_cpp import LlamaGrammar
 
-
-@lru_cache(maxsize=None)
-def load_prompt(name: str) -> tuple[str, str]:
-    """(system_template, user_template) from prompts/<name>.txt (`### system` / `### user`)."""
-    raw = (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
-    chunks = _SECTION.split(raw)
-    sections = {chunks[i]: chunks[i + 1].strip() for i in range(1, len(chunks) - 1, 2)}
-    return sections.get("system", ""), sections["user"]
-
-
-def prompt_messages(name: str, **values: str) -> list[ChatMessage]:
-    system, user = load_prompt(name)
-    clean = {k: sanitize_untrusted(str(v)) for k, v in values.items()}
-    messages = []
-    if system:
-        messages.append(ChatMessage(role=MessageRole.SYSTEM, content=system.format(**clean)))
-    messages.append(ChatMessage(role=MessageRole.USER, content=user.format(**clean)))
-    return messages
-
-
-_VI_CHARS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
-
-
-def detect_language(text: str) -> Literal["vi", "en"]:
-    return "vi" if _VI_CHARS.search(text) else "en"
-
-
-def format_numbered_clauses(citations: Sequence[Any], clause_texts: Mapping[int, str]) -> str:
-    """'[1] 3476/BHXH-TCCB khoản 2 điểm a: <text>' lines, one per citation."""
-    lines = []
-    for c in citations:
-        text = " ".join(clause_texts.get(c.n, c.quote).split())
-        lines.append(f"[{c.n}] {c.doc} {c.label}: {text}")
-    return "\n".join(lines)
-
-
-def answer_messages(
-    question: str, citations: Sequence[Any], clause_texts: Mapping[int, str],
-    language: str | None = None,
-) -> list[ChatMessage]:
-    lang = language or detect_language(question)
-    return prompt_messages(
-        f"answer_{lang}", question=question,
-        clauses=format_numbered_clauses(citations, clause_texts),
-    )
+        grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+        return llm.model_copy(update={"generate_kwargs": {**llm.generate_kwargs, "grammar": grammar}})
+    if _is_openai_like(llm):
+        response_format = {"type": "json_schema",
+                           "json_schema": {"name": name, "schema": schema, "strict": True}}
+        return llm.model_copy(update={"additional_kwargs": {
+            **(llm.additional_kwargs or {}), "response_format": response_format}})
+    return llm
 
 
 # ---------------------------------------------------------------- calling
-
-def _lock_for(llm: LLM):
-    return _LLAMA_LOCK if is_llamacpp(llm) else _NullLock()
-
 
 class _NullLock:
     def __enter__(self):
@@ -242,6 +193,10 @@ class _NullLock:
 
     def __exit__(self, *exc):
         return False
+
+
+def _lock_for(llm: LLM):
+    return _LLAMA_LOCK if is_llamacpp(llm) else _NullLock()
 
 
 def generate(llm: LLM, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> str:

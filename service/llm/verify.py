@@ -13,6 +13,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ingest.model import Citation
+from ingest.vocab import detect_language
+from service.llm.backends import generate
+from service.llm.prompts import prompt_messages
 
 MIN_KEPT_RATIO = 0.5
 
@@ -175,6 +178,11 @@ def _split_line(line: str) -> list[str]:
     return [p for p in pieces if p]
 
 
+def sentences_of(text: str) -> list[str]:
+    """The sentences of `text`, line by line, split where `verify_answer` splits them."""
+    return [piece for line in text.splitlines() for piece in _split_line(line)]
+
+
 class Unit(BaseModel):
     line: int
     prefix: str          # bullet marker, kept for the rebuilt text
@@ -250,12 +258,29 @@ def _reference_texts(citations: Sequence[Citation], clause_texts: Mapping[int, s
     return refs
 
 
+# Scripts that never belong in a Vietnamese or English answer (a small model's stray tokens).
+_FOREIGN_SCRIPT = re.compile(
+    r"[\u0400-\u04FF\u0590-\u06FF\u0E00-\u0E7F\u3040-\u30FF\u3400-\u9FFF\uAC00-\uD7AF\uF900-\uFAFF]")
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|\([^()]*\)")
+
+
+def _wrong_language(text: str, language: str) -> bool:
+    """The sentence, quotes and parentheses aside, reads as the other language."""
+    body = _QUOTED.sub(" ", _MARKER_GROUP.sub(" ", text))
+    if len(re.findall(r"[^\W\d_]+", body)) < 4:
+        return False
+    return detect_language(body) != language
+
+
 def verify_answer(
     text: str,
     citations: Sequence[Citation],
     clause_texts: Mapping[int, str],
     min_kept_ratio: float = MIN_KEPT_RATIO,
+    language: str | None = None,
 ) -> Verification:
+    """Check every sentence of `text`; `language` ('vi'/'en'), when given, is the one the
+    answer must be written in."""
     refs = _reference_texts(citations, clause_texts)
     ref_facts = {n: extract_facts(t) for n, t in refs.items()}
     units = split_units(text)
@@ -275,6 +300,10 @@ def verify_answer(
             reason = "repeated sentence"
         elif has_degenerate_loop(unit.text):
             reason = "degenerate repetition"
+        elif _FOREIGN_SCRIPT.search(unit.text):
+            reason = "foreign script"
+        elif language and _wrong_language(unit.text, language):
+            reason = "not in " + ("English" if language == "en" else "Vietnamese")
         elif not markers:
             reason = "no citation marker"
         elif bad:
@@ -364,18 +393,27 @@ def check_translation(source: str, output: str) -> str | None:
     return None
 
 
-def translate_clause(
-    llm: Any, text: str, glossary: Mapping[str, str], max_tokens: int | None = None,
-) -> str | None:
-    """English rendering of one clause, or None when the output fails the checks."""
-    from service.llm import generate, prompt_messages
+class TranslationAttempt(BaseModel):
+    text: str                    # the model's output, cleaned
+    rejected: str | None         # why it fails `check_translation`; None when it passes
 
+
+def attempt_translation(
+    llm: Any, text: str, glossary: Mapping[str, str], max_tokens: int | None = None,
+) -> TranslationAttempt:
+    """One clause through the translation prompt, and the verdict of the checks."""
     terms = relevant_glossary(text, glossary)
     glossary_block = "\n".join(f"{vi} = {en}" for vi, en in terms.items()) or "(none)"
     # Enough for a faithful translation, not enough for a runaway loop.
     cap = max_tokens or min(512, 64 + len(text) // 2)
     messages = prompt_messages("translate_clause", glossary=glossary_block, clause=text)
     output = _clean_translation(generate(llm, messages, max_tokens=cap))
-    if check_translation(text, output) is not None:
-        return None
-    return output
+    return TranslationAttempt(text=output, rejected=check_translation(text, output))
+
+
+def translate_clause(
+    llm: Any, text: str, glossary: Mapping[str, str], max_tokens: int | None = None,
+) -> str | None:
+    """English rendering of one clause, or None when the output fails the checks."""
+    attempt = attempt_translation(llm, text, glossary, max_tokens)
+    return attempt.text if attempt.rejected is None else None
