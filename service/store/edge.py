@@ -23,7 +23,7 @@ from service.store.plan import DENSE, SPARSE, Hit, HybridPlan, PayloadFilter, Re
 
 # Below this many clauses a brute-force scan is faster than keeping an HNSW graph up to date
 # (measured: docs/scaling.md, "exact or HNSW"); above it optimize() builds the graph.
-HNSW_FROM_CLAUSES = 20_000
+HNSW_FROM_CLAUSES = 50_000
 _PAGE = 1024
 
 
