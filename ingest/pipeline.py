@@ -20,7 +20,7 @@ from ingest.repair import repair_text
 
 class FileReport(BaseModel):
     file: str
-    status: str                       # "ok" | "commentary" | "error" | "superseded"
+    status: str                       # "ok" | "commentary" | "translation" | "error" | "superseded"
     number: str | None = None
     kind: str | None = None
     issued: date | None = None
@@ -174,6 +174,7 @@ def resolve_batch(batch: Batch, manifest: dict[str, dict], known: list[Document]
                 f"number {commentary.discusses} inferred from commentary "
                 f"{Path(commentary.source_file).name} (confidence {evidence.confidence})")
             present.add(document.number)
+    _join_translations(batch, known)
     _settle_duplicates(batch, known)
     for commentary in commentaries:
         target = next((d for d in batch.documents + known if d.number == commentary.discusses), None)
@@ -186,6 +187,54 @@ def resolve_batch(batch: Batch, manifest: dict[str, dict], known: list[Document]
             report.clauses = len(document.clauses)
             report.warnings = document.warnings
             report.repair = document.source.stats
+
+
+def _join_translations(batch: Batch, known: list[Document]) -> None:
+    """An official English version and its Vietnamese original are one document.
+
+    The English text of each clause becomes the original clause's rendering (aligned by path,
+    `translation_source="official"`); paths present on one side only are named in a warning.
+    A stored original is updated and re-committed with the batch. An English version whose
+    original is nowhere stays a document in its own right.
+    """
+    originals = {d.number: d for d in known if d.language != "en" and not d.provisional}
+    originals.update({d.number: d for d in batch.documents if d.language != "en" and not d.provisional})
+    keep: list[Document] = []
+    for document in batch.documents:
+        original = originals.get(document.number)
+        if document.language != "en" or document.provisional or original is None:
+            keep.append(document)
+            continue
+        if original not in batch.documents:
+            original = original.model_copy(deep=True)
+            keep.append(original)
+            originals[original.number] = original
+        attach_translation(original, document)
+        report = next((r for r in batch.reports if r.file == document.source.file), None)
+        if report:
+            report.status, report.number = "translation", original.number
+    batch.documents = keep
+
+
+def attach_translation(original: Document, english: Document) -> None:
+    """Give `original`'s clauses the English text of `english`, clause by clause (by path)."""
+    theirs = {c.path: c for c in english.clauses}
+    ours = {c.path for c in original.clauses}
+    for clause in original.clauses:
+        match = theirs.get(clause.path)
+        if match is not None:
+            clause.text_en = match.text
+            clause.translation_source = "official"
+    only_en = sorted(set(theirs) - ours)
+    only_vi = sorted(ours - set(theirs))
+    if only_en or only_vi:
+        original.warnings.append(
+            f"English version {Path(english.source.file).name} aligned by path: "
+            f"{len(ours & set(theirs))} clauses matched"
+            + (f"; only in English: {', '.join(only_en[:8])}" if only_en else "")
+            + (f"; only in Vietnamese: {', '.join(only_vi[:8])}" if only_vi else ""))
+    if english.source.file not in original.translations:
+        original.translations.append(english.source.file)
 
 
 def _settle_duplicates(batch: Batch, known: list[Document]) -> None:

@@ -107,3 +107,4 @@ def test_english_version_joins_its_vietnamese_original(tmp_path):
     original = parse_text(english, "en.txt")
     assert isinstance(original, Document) and original.language == "en"
     assert original.number == row["number"]
+
