@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ingest.model import Citation
-from ingest.vocab import detect_language
+from ingest.vocab import NUMBER_RE, detect_language, number_key
 from service.llm.backends import generate
 from service.llm.prompts import prompt_messages
 
@@ -22,9 +22,6 @@ MIN_KEPT_RATIO = 0.5
 # ---------------------------------------------------------------- facts
 
 _MARKER_GROUP = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
-_DOC_NUMBER = re.compile(
-    r"(?<![\w/])\d{1,5}(?:/\d{4})?/[A-Za-zĐđ][\wĐđ]*(?:[-.][\wĐđ]+)*", re.UNICODE
-)
 _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august",
      "september", "october", "november", "december"], start=1)}
@@ -47,14 +44,6 @@ Date = tuple[int | None, int | None, int | None]   # (day, month, year)
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFC", text).casefold()
     return text.replace("đ", "d")
-
-
-def normalize_doc_number(number: str) -> str:
-    """'968/CĐ-TTg' and '968/CD-TTG' compare equal."""
-    folded = _fold(number).rstrip(".-")
-    stripped = "".join(c for c in unicodedata.normalize("NFD", folded)
-                       if unicodedata.category(c) != "Mn")
-    return re.sub(r"\s+", "", stripped)
 
 
 def _normalize_number(token: str) -> str:
@@ -108,8 +97,8 @@ def extract_facts(text: str) -> Facts:
         for i in range(*span):
             consumed[i] = " "
 
-    for m in _DOC_NUMBER.finditer(text):
-        facts.doc_numbers.add(normalize_doc_number(m.group()))
+    for m in NUMBER_RE.finditer(text):          # '968/CĐ-TTg' and '968/CD-TTG' are one number
+        facts.doc_numbers.add(number_key(m.group()))
         blank(m.span())
     remaining = "".join(consumed)
     for pattern, kind in _DATE_PATTERNS:
