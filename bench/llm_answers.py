@@ -22,6 +22,7 @@ sys.path[0] = str(REPO)     # not bench/ (bench/ingest.py would shadow the inges
 from eval.dataset import load_dataset  # noqa: E402
 from eval.metrics import key_fact_coverage  # noqa: E402
 from ingest.pipeline import ingest_files  # noqa: E402
+from service.llm.composer import HEADER_INTENTS  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
@@ -32,9 +33,11 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=REPO / "models" / "qwen0.5b.gguf")
     parser.add_argument("--corpus", type=Path, action="append", default=None)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--every", type=int, default=1, help="take every Nth record (a spread subset)")
     parser.add_argument("--out", type=Path, default=None, help="write per-question rows (jsonl)")
     args = parser.parse_args()
     records = [r for r in load_dataset(args.dataset) if r.answerable and not r.history]
+    records = records[:: args.every]
     records = records[: args.limit] if args.limit else records
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(store=Path(tmp) / "store", llm="llamacpp", llm_model_path=args.model)
@@ -44,8 +47,10 @@ def main() -> None:
         rows = []
         for record in records:
             grounded = rt.ask(record.question, use_llm=False)
-            if grounded.refused:
-                rows.append({"id": record.id, "refused": True})
+            if grounded.refused or grounded.intent in HEADER_INTENTS:
+                # Refusals and header answers (signer, date, references...) never reach the LLM.
+                rows.append({"id": record.id, "refused": grounded.refused, "header": True,
+                             "coverage_off": key_fact_coverage(grounded.answer, record.key_facts)})
                 continue
             started = time.perf_counter()
             answer = composer.compose(rt.engine, record.question, grounded)
@@ -62,7 +67,7 @@ def main() -> None:
             print(json.dumps({k: v for k, v in row.items() if k != "answer"}, ensure_ascii=False),
                   file=sys.stderr, flush=True)
         rt.close()
-    answered = [r for r in rows if not r["refused"]]
+    answered = [r for r in rows if not r.get("header")]
     accepted = [r for r in answered if r["accepted"]]
 
     def mean(key: str, subset=answered):
@@ -71,7 +76,8 @@ def main() -> None:
 
     summary = {
         "dataset": str(args.dataset), "model": args.model.name, "questions": len(records),
-        "answered": len(answered),
+        "grounded_only (refused or header answers)": len(rows) - len(answered),
+        "llm_composed": len(answered),
         "accepted_without_fallback": len(accepted),
         "acceptance_rate": round(len(accepted) / len(answered), 3) if answered else None,
         "seconds_per_answer_mean": mean("seconds"),

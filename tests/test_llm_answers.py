@@ -151,6 +151,7 @@ def test_translation_that_fails_verification_is_never_cached_or_returned(runtime
 
 def _store_with_1151_for_the_real_model(tmp_path) -> Path:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python not built (make llm)")
+    pytest.importorskip("llama_index.llms.llama_cpp", reason="llama-index-llms-llama-cpp not installed (make llm)")
     if not MODEL.is_file():
         pytest.skip(f"no GGUF at {MODEL} (make llm LLM_MODEL=qwen0.5b)")
     store = tmp_path / "store"
