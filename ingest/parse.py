@@ -234,8 +234,15 @@ def _paragraphs(text: str) -> list[_Para]:
 
 
 def _split_run_ons(paras: list[_Para]) -> list[_Para]:
-    """An addressee line that runs on into the body ('Kính gửi: Bộ X. Ngày 31 tháng 10 …', a
-    web page without line breaks) is cut after the addressee, so the body has its own lines."""
+    """Lines that run two parts of the document together are cut where the second begins:
+
+    - an addressee line that runs on into the body ('Kính gửi: Bộ X. Ngày 31 tháng 10 …', a
+      web page without line breaks) is cut after the addressee;
+    - an article heading run into the previous sentence ('… vũ trường. **Điều 2. Người nộp
+      phí**', '… theo quy định."Điều 3. Thông tin …') starts its own line;
+    - a signature that runs into the title of the text it promulgates ('… PHÓ CHỦ TỊCH Nguyễn
+      Hữu Tháp CHƯƠNG TRÌNH HÀNH ĐỘNG … (Ban hành kèm theo …)') is cut before the title.
+    """
     out: list[_Para] = []
     for p in paras:
         if len(p.text) > 200 and _RECIPIENTS_RE.match(p.clean):
@@ -246,8 +253,80 @@ def _split_run_ons(paras: list[_Para]) -> list[_Para]:
                 out.append(_Para(p.text[:cut], p.start, p.start + cut))
                 out.append(_Para(p.text[rest:], p.start + rest, p.end))
                 continue
-        out.append(p)
-    return out
+        out.extend(_cut_title_run_on(part) for part in _cut_inline_articles(p))
+    return [q for part in out for q in (part if isinstance(part, list) else [part])]
+
+
+# An article heading inside a line, after a sentence end: '… trường. **Điều 2. Người …'.
+_INLINE_ARTICLE_RE = re.compile(
+    r"[.;:!?…][\"”’*)]{0,3}\s*(?=\*{0,3}Điều\s+\d{1,3}[a-z]?\s*\.\s*\*{0,3}\s*[A-ZĐÀ-Ỹ])")
+
+
+def _cut_at(p: _Para, cuts: list[int]) -> list[_Para]:
+    """`p` cut at the given offsets into its text (each piece stripped, offsets kept exact)."""
+    pieces = []
+    bounds = [0, *cuts, len(p.text)]
+    for a, b in zip(bounds, bounds[1:]):
+        piece = p.text[a:b]
+        stripped = piece.strip()
+        if stripped:
+            lead = len(piece) - len(piece.lstrip())
+            pieces.append(_Para(stripped, p.start + a + lead, p.start + a + lead + len(stripped)))
+    return pieces
+
+
+def _as_list(p: _Para | list[_Para]) -> list[_Para]:
+    return p if isinstance(p, list) else [p]
+
+
+def _cut_inline_articles(p: _Para) -> list[_Para]:
+    if "Điều" not in p.text or len(p.text) < 40:
+        return [p]
+    cuts = [m.end() for m in _INLINE_ARTICLE_RE.finditer(p.text) if m.end() > 0]
+    return _cut_at(p, cuts) if cuts else [p]
+
+
+# The title of a promulgated text in capitals: 'QUY CHẾ', 'CHƯƠNG TRÌNH HÀNH ĐỘNG', …
+_TITLE_WORDS_RE = re.compile(
+    r"(?<![\w])(?:QUY\s+CHẾ|QUY\s+TRÌNH|QUY\s+ĐỊNH|KẾ\s+HOẠCH|CHƯƠNG\s+TRÌNH|ĐỀ\s+ÁN|HƯỚNG\s+DẪN|"
+    r"ĐIỀU\s+LỆ|PHƯƠNG\s+ÁN|DANH\s+MỤC|TIÊU\s+CHUẨN|NỘI\s+QUY|PHỤ\s+LỤC)(?![\w])")
+
+
+def _cut_title_run_on(p: _Para) -> _Para | list[_Para]:
+    cue = _inline_cue(p.clean)
+    if cue is None or len(p.text) > 1500:
+        return p
+    m = _INLINE_CUE_RE.search(p.text)
+    if m and m.group("rest"):
+        # The attachment's structure runs on after the cue ('… Việt Nam) Chương I …').
+        parts = _cut_at(p, [m.start("rest")])
+        return [*_as_list(_cut_title_run_on(parts[0])), *parts[1:]] if len(parts) == 2 else parts
+    for m in _TITLE_WORDS_RE.finditer(p.text):
+        before = p.text[: m.start()]
+        if m.start() == 0 or not before.strip(" *#|"):
+            return p
+        if m.start() < cue and (_CAPACITY_WORDS.search(before) or _AUTHORITY_RE.match(before)) \
+                and _name_in(_clean(before)) and _is_upper(p.text[m.start(): m.start() + 80]):
+            return _cut_at(p, [m.start()])
+    return p
+
+
+# "(Ban hành kèm theo Quyết định số …)": the line of a promulgated text's heading that names
+# the decision. Written alone, or closing the title line ('QUY ĐỊNH VỀ … (Ban hành kèm theo …)'),
+# or left open where the site or the scan wrapped it.
+_INLINE_CUE_RE = re.compile(
+    r"\(\s*(?:(?:được\s+)?ban\s+hành\s+)?(?:kèm\s+theo\s+)+(?:(?:Quyết|Quyêt|Quyét)\s+định|QĐ|"
+    r"Nghị\s+quyết|Thông\s+tư|Chỉ\s+thị|Kế\s+hoạch|Công\s+văn|Văn\s+bản|Decision|Resolution)\b"
+    r"[^()]{0,300}(?:\)\s*(?P<rest>(?:Chương|CHƯƠNG|Phần|PHẦN|Mục|MỤC|Điều|[IVX]{1,4}\.|1\.|A\.)"
+    r".*)?$|$)", re.IGNORECASE)
+
+
+def _inline_cue(text: str) -> int | None:
+    """Where a "(kèm theo Quyết định …)" cue that closes the line begins, else None."""
+    if "kèm" not in text and "Kèm" not in text and "KÈM" not in text:
+        return None
+    m = _INLINE_CUE_RE.search(text)
+    return m.start() if m else None
 
 
 def _is_separator(p: _Para) -> bool:
@@ -495,6 +574,10 @@ def _zones(paras: list[_Para]) -> _Zones:
             if footer is not None and footer > signature[1]:
                 end = max(end, _cc_end(paras, footer, body_limit))
         zones.footer_end = min(end, body_limit)
+    limit = attachments[0][0] if attachments else n
+    block = _title_block_after(paras, zones.footer_end, limit) if zones.footer_end < limit else None
+    if block is not None:
+        attachments = [(block, "annex")] + attachments
     zones.attachments = attachments
     return zones
 
@@ -522,29 +605,41 @@ def _cc_end(paras: list[_Para], footer: int, hi: int) -> int:
 
 
 def _attachment_starts(paras: list[_Para], lo: int) -> list[tuple[int, str]]:
-    """Where a promulgated text (annex) or an appendix begins, after the body has started."""
+    """Where a promulgated text (annex) or an appendix begins, after the body has started.
+
+    A promulgated text announces itself in one of three ways, whatever the layout:
+    - its heading names the decision: "(Ban hành kèm theo Quyết định số …)", on a line of its
+      own or closing the title line ('QUY ĐỊNH VỀ … (Ban hành kèm theo …)'), the title above it;
+    - a second title block (motto, agency, 'QUY CHẾ' …) follows the decision (see `_zones`);
+    - its own structure starts again ('Chương I', 'Điều 1') after the decision's articles.
+    """
     starts: list[tuple[int, str]] = []
     n = len(paras)
+    last_article = 0          # the decision's (or current attachment's) last article number
     i = lo + 1
     while i < n:
-        text = paras[i].clean
-        if _ATTACHMENT_CUE_RE.match(text) and len(text) < 400:
-            # The heading is the title line(s) just above the "(Ban hành kèm theo …)" cue.
-            head = i
-            j = i - 1
-            while j > lo and i - j <= 4 and (_is_upper(paras[j].clean) or _is_separator(paras[j])
-                                              or _APPENDIX_RE.match(paras[j].clean)):
-                if not _is_separator(paras[j]):
-                    head = j
-                j -= 1
-            kind = "appendix" if any(_APPENDIX_RE.match(paras[k].clean) for k in range(head, i + 1)) \
-                or head == i else "annex"
-            if head == i and _APPENDIX_RE.match(text):
-                kind = "appendix"
+        p = paras[i]
+        text = p.clean
+        floor = max(lo, starts[-1][0] if starts else lo)
+        cue = _cue_at(p)
+        if cue is not None:
+            head, kind = _heading_of(paras, i, cue, floor)
             if not starts or starts[-1][0] < head:
                 starts.append((head, kind))
+                last_article = 0
             i += 1
             continue
+        marker = _item_marker(p) if text[:1] in "ĐđCc*" else None
+        if marker and marker[0] in ("article", "chapter"):
+            restart = marker[0] == "chapter" and _roman_value(marker[1]) == 1 or \
+                marker[0] == "article" and marker[1] == "1"
+            if restart and last_article >= 1:
+                head = _restart_heading(paras, i, floor, needs_title=marker[0] == "article")
+                if head is not None and (not starts or starts[-1][0] < head):
+                    starts.append((head, "annex"))
+                    last_article = 0
+            if marker[0] == "article" and marker[1].isdigit():
+                last_article = max(last_article, int(marker[1]))
         if _APPENDIX_RE.match(text) and len(text) < 200 and (
                 _is_upper(text.split(":")[0][:60]) or re.match(r"^\W*(?:Phụ\s+lục|Appendix|Annex|Mẫu|Biểu)\s+(?:số\s+)?[\dIVXLC]", text)) \
                 and not text.endswith((";", ",")):
@@ -552,10 +647,154 @@ def _attachment_starts(paras: list[_Para], lo: int) -> list[tuple[int, str]]:
                 if not (starts and starts[-1][0] >= i - 2):
                     starts.append((i, "appendix"))
         i += 1
-    # An annex title whose cue line is missing still starts an annex when it opens with the
-    # kind's name in capitals right after a signature — handled by the cue above; tables after
-    # the body without a heading become an appendix in `_attachments`.
     return starts
+
+
+def _cue_at(p: _Para) -> int | None:
+    """Where the "(Ban hành kèm theo …)" cue begins in the line, if the line is a heading's."""
+    text = p.clean
+    if _ATTACHMENT_CUE_RE.match(text) and len(text) < 400:
+        return 0
+    if len(text) > 1500 or _item_marker(p):
+        return None
+    at = _inline_cue(text)
+    if at is None:
+        return None
+    cue = text[at:]
+    before = text[:at].strip(" *#|")
+    if not re.search(r"\bsố\b|\d|…|\.\.|No\.", cue):
+        return None       # "(kèm theo Công văn này)": a sentence pointing at an enclosure
+    if before and not (_is_upper(before, 1200) or _is_title_start(before)) and \
+            (len(before) > 160 or before.endswith((".", ";", ":", ","))):
+        return None       # a sentence that happens to end with a parenthesis
+    return at
+
+
+def _is_title_start(text: str) -> bool:
+    return bool(_TITLE_ANNEX_RE.match(text) or _APPENDIX_RE.match(text) or
+                re.match(r"^\W*(?:Mẫu|MẪU|Biểu|BIỂU)\b", text) or
+                re.match(r"^\W*(?:Quy\s+chế|Quy\s+trình|Quy\s+định|Kế\s+hoạch|Chương\s+trình)\b", text))
+
+
+def _is_heading_line(p: _Para) -> bool:
+    """A line that can belong to an attachment's title block (title, subject, agency, motto)."""
+    text = p.clean
+    if len(text) > 400 or _item_marker(p) or _FOOTER_RE.match(text) or text.endswith(("./.", "./")):
+        return False
+    if _AUTHORITY_RE.match(text) or (_CAPACITY_WORDS.search(text) and _name_in(text)):
+        return False      # the decision's signature
+    return True
+
+
+def _heading_of(paras: list[_Para], i: int, cue: int, floor: int) -> tuple[int, str]:
+    """(first line, "annex"|"appendix") of the attachment whose cue is in paras[i]."""
+    before = paras[i].clean[:cue].strip(" *#|")
+    head = i
+    title = before if before and _is_title_start(before) else None
+    if title is None:
+        # The title is on the lines above the cue: the topmost title line of the block.
+        j = i - 1
+        while j > floor and i - j <= 6:
+            q = paras[j]
+            if _is_separator(q):
+                j -= 1
+                continue
+            if not _is_heading_line(q):
+                break
+            if _is_title_start(q.clean) and _is_upper(q.clean[:40]) or \
+                    _APPENDIX_RE.match(q.clean) or _is_title_start(q.clean) and len(q.clean) < 120:
+                head, title = j, q.clean
+            j -= 1
+        if title is None and not before:
+            # No title word: the capitals just above the cue are the heading.
+            j = i - 1
+            while j > floor and i - j <= 4 and (_is_upper(paras[j].clean) or _is_separator(paras[j])):
+                if not _is_separator(paras[j]):
+                    head = j
+                j -= 1
+    head = _title_block_top(paras, head, floor)
+    if title is not None:
+        if _APPENDIX_RE.match(title) or re.match(r"^\W*(?:Mẫu|MẪU|Biểu|BIỂU)\b", title):
+            return head, "appendix"
+        if _TITLE_ANNEX_RE.match(title) or _is_title_start(title):
+            return head, "annex"
+    if any(_APPENDIX_RE.match(paras[k].clean) for k in range(head, i + 1)):
+        return head, "appendix"
+    # No title word: a text with its own chapters or articles is promulgated, else an appendix.
+    following = paras[i + 1: i + 16]
+    if any((m := _item_marker(q)) and m[0] in ("chapter", "article", "section") for q in following):
+        return head, "annex"
+    return head, "appendix"
+
+
+def _title_block_top(paras: list[_Para], head: int, floor: int) -> int:
+    """A second title block above the attachment's title (agency, motto) belongs to it."""
+    j = head - 1
+    top = head
+    motto = False
+    while j > floor and head - j <= 6:
+        q = paras[j]
+        if _is_separator(q):
+            j -= 1
+            continue
+        if _has_motto(q.clean) and len(q.clean) < 300:
+            motto = True
+            top = j
+        elif motto and _is_upper(q.clean, 160) and _is_heading_line(q) and not _name_in(q.clean):
+            top = j
+        elif not motto and _is_upper(q.clean, 160) and _is_heading_line(q) and head - j <= 3:
+            pass          # an agency line above the motto: taken only once the motto is seen
+        else:
+            break
+        j -= 1
+    return top if motto else head
+
+
+def _restart_heading(paras: list[_Para], i: int, floor: int, needs_title: bool) -> int | None:
+    """The heading above an attachment whose 'Chương I' / 'Điều 1' starts paras[i]."""
+    j = i - 1
+    head = None
+    title = False
+    while j > floor and i - j <= 5:
+        q = paras[j]
+        if _is_separator(q):
+            j -= 1
+            continue
+        if not _is_heading_line(q) or not (_is_upper(q.clean, 400) or _has_motto(q.clean)):
+            break
+        head = j
+        title = title or bool(_TITLE_ANNEX_RE.match(q.clean)) or _has_motto(q.clean)
+        j -= 1
+    if head is None:
+        return None if needs_title else i
+    if needs_title and not title:
+        return None
+    return _title_block_top(paras, head, floor)
+
+
+def _title_block_after(paras: list[_Para], lo: int, hi: int) -> int | None:
+    """A second title block right after the decision's signature ('QUY CHẾ', a motto, the
+    agency), followed by an attachment's structure: where the attachment begins."""
+    k = lo
+    seen = 0
+    while k < hi and seen < 6:
+        q = paras[k]
+        if _is_separator(q):
+            k += 1
+            continue
+        seen += 1
+        title = _has_motto(q.clean) or (_TITLE_ANNEX_RE.match(q.clean) and _is_upper(q.clean[:60])
+                                        and len(q.clean) < 400)
+        if title:
+            following = paras[k + 1: min(hi, k + 14)]
+            if any((m := _item_marker(f)) and m[0] in ("chapter", "article", "roman", "number",
+                                                       "section", "part") for f in following):
+                return k
+            return None
+        if not _is_heading_line(q):
+            return None
+        k += 1
+    return None
 
 
 def _signer_start(paras: list[_Para], lo: int) -> int:

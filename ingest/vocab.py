@@ -358,6 +358,8 @@ def detect_language(text: str) -> str:
 # (kind, pattern): the marker opening a structural item, in the order they are tried.
 ITEM_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chapter", re.compile(r"^(?:Chương|CHƯƠNG|Chapter|CHAPTER)\s+([IVXLC]+|\d{1,3})\b\.?\s*")),
+    # 'Chương IIĐỐI TƯỢNG …': a scan or a site glued the chapter's title to its numeral.
+    ("chapter", re.compile(r"^(?:Chương|CHƯƠNG)\s+([IVX]{1,5})(?=[A-ZĐÀ-Ỹ]{2,}(?:\s|,|$))")),
     ("section", re.compile(r"^(?:Mục|MỤC|Section|SECTION)\s+(\d{1,2}|[IVXLC]+)\b\.?\s*")),
     ("appendix", re.compile(
         r"^(?:Phụ\s+lục|PHỤ\s+LỤC|Appendix|APPENDIX|Annex|ANNEX)(?:\s+(?:số\s+)?([IVXLC]+|\d{1,2}[a-z]?))?"
