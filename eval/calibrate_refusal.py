@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.dataset import load_datasets
-from service.qa.support import THRESHOLDS_FILE, load_thresholds, support_features
+from service.qa.support import THRESHOLDS_FILE, load_thresholds, support_features, threshold_key
 from service.runtime import get_runtime
 from service.schemas import Turn
 from service.settings import Settings
@@ -28,11 +28,11 @@ def features(engine, records):
     for record in records:
         history = [Turn(role=t.role, content=t.content) for t in record.history]
         u = engine.understand(record.question, None, history)
-        if u.missing or u.candidates:
-            continue
+        group = threshold_key(u)
+        if u.missing or u.candidates or group is None:
+            continue        # decided without thresholds
         ranked = engine.rank(record.question, 8, u.numbers or None, u.expanded)
         coverage, dense = support_features(ranked)
-        group = record.lang + ("+doc" if u.numbers else "")
         rows.append((group, record.answerable, coverage, dense, record.id))
     return rows
 
@@ -69,7 +69,8 @@ def main(argv=None) -> None:
     parser.add_argument("--write", action="store_true", help=f"write {THRESHOLDS_FILE.name}")
     args = parser.parse_args(argv)
     engine = get_runtime(Settings(store=Path(args.store))).engine
-    records = [r for r in load_datasets(args.datasets) if args.split is None or r.split == args.split]
+    # Datasets without splits (the seed set) count whole; split ones give only the named split.
+    records = [r for r in load_datasets(args.datasets) if args.split is None or r.split in (None, args.split)]
     rows = features(engine, records)
     chosen = {}
     for lang in ("vi", "en", "vi+doc", "en+doc"):
@@ -79,7 +80,7 @@ def main(argv=None) -> None:
         (f1, neg_false, _), cov, dense = best_thresholds(subset)
         print(f"==> {lang}: coverage >= {cov:.3f} or dense >= {dense:.4f}  (F1 {f1:.3f}, "
               f"false refusals {-neg_false})")
-        if "+" not in lang and subset:
+        if subset:
             chosen[lang] = {"min_coverage": round(cov, 4), "min_dense": round(dense, 4)}
     if args.write:
         current = {lang: vars(t) for lang, t in load_thresholds().items()}

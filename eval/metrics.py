@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ingest import vocab
+
 Lang = Literal["vi", "en"]
 
 RETRIEVAL_DEPTHS = (1, 5, 10)
@@ -207,32 +209,32 @@ def key_fact_coverage(answer_text: str, key_facts: Sequence[Sequence[str]]) -> f
     return sum(key_fact_met(answer_text, alternatives) for alternatives in key_facts) / len(key_facts)
 
 
-_ENGLISH_FUNCTION_WORDS = frozenset(
-    "the a an of to in on for by with and or is are was were be must should shall "
-    "under before after which what who when this that it its from as at not no".split()
-)
-_MARKERS_AND_QUOTES = re.compile(r"\[\d+\]|“[^”]*”|\"[^\"]*\"")
+_MARKERS_AND_STRAIGHT_QUOTES = re.compile(r"\[\d+\]|\"[^\"]*\"")
 
 
-def _has_vietnamese_letter(word: str) -> bool:
-    return any(ch in "đĐ" or len(unicodedata.normalize("NFD", ch)) > 1 for ch in word)
+def _without_curly_quotes(text: str) -> str:
+    """Text outside “…” spans, nesting counted: a quoted Vietnamese clause may itself quote."""
+    kept, depth = [], 0
+    for ch in text:
+        if ch == "“":
+            depth += 1
+        elif ch == "”" and depth:
+            depth -= 1
+            kept.append(" ")
+        elif not depth:
+            kept.append(ch)
+    return "".join(kept)
 
 
 def detect_language(text: str) -> Lang | None:
-    """'en' / 'vi' / None (too little text). Quoted spans and [n] markers are ignored,
-    and English is recognised by its function words, because English answers
-    legitimately carry Vietnamese unit names and quotes."""
-    stripped = _MARKERS_AND_QUOTES.sub(" ", unicodedata.normalize("NFC", text))
-    words = [w for w in re.findall(r"[^\W\d_]+", stripped)]
-    if len(words) < 3:
+    """'en' / 'vi' by the one detector (`ingest.vocab.detect_language`), or None (too little
+    text). Quoted spans and [n] markers are ignored: English answers legitimately quote
+    Vietnamese unit names."""
+    stripped = _MARKERS_AND_STRAIGHT_QUOTES.sub(" ", _without_curly_quotes(unicodedata.normalize("NFC", text)))
+    stripped = vocab.NUMBER_RE.sub(" ", stripped)       # "968/CĐ-TTg" is not a Vietnamese word
+    if len(re.findall(r"[^\W\d_]+", stripped)) < 3:
         return None
-    english = sum(w.casefold() in _ENGLISH_FUNCTION_WORDS for w in words) / len(words)
-    vietnamese = sum(_has_vietnamese_letter(w) for w in words) / len(words)
-    if english >= 0.12:
-        return "en"
-    if vietnamese >= 0.2:
-        return "vi"
-    return None
+    return vocab.detect_language(stripped)
 
 
 def language_matches(expected: str, declared: str | None, answer_text: str) -> bool:

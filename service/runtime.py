@@ -22,7 +22,7 @@ from service.qa import Engine
 from service.qa.render import glossary
 from service.schemas import Answer, DocumentSummary, Hit, Turn
 from service.settings import Settings
-from service.store import IntegrityReport, build_embedder, open_store
+from service.store import DocumentNotFound, IntegrityReport, build_embedder, open_store
 
 _lock = threading.Lock()
 _runtimes: dict[str, "Runtime"] = {}
@@ -207,12 +207,17 @@ class Runtime:
         return batch.reports
 
     def remove(self, number: str) -> tuple[str, int]:
-        """Remove a document (full or bare number); returns (number, clauses removed)."""
+        """Remove a document (full or bare number); returns (number, clauses removed). A number
+        with no document record but leftover clause points (what `dqa check` reports as
+        orphans) is passed to the store as written, which removes them."""
         with self.write_lock:
-            document = self.engine.document(number)
-            removed = self.store.remove_document(document.number)
+            try:
+                number = self.engine.document(number).number
+            except DocumentNotFound:
+                pass
+            removed = self.store.remove_document(number)
             self.engine.refresh()
-        return document.number, removed
+        return number, removed
 
     # ------------------------------------------------------------ articles and translation
     def draft(self, request: ArticleRequest) -> Article:

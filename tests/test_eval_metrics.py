@@ -455,3 +455,12 @@ def test_baselines_over_the_raw_samples(tmp_path):
                       show_progress=False)
     for run in report.baselines:
         assert run.metrics["overall"]["refusal_recall"] == 0.0    # baselines never refuse
+
+
+def test_language_detection_ignores_nested_quotes_of_vietnamese_text():
+    from eval.metrics import detect_language
+
+    answer = ("Clause 5 is addressed to the Legal Department. It reads, in Vietnamese: “Chủ trì "
+              "nâng cấp phần mềm “Tiếp nhận và quản lý hồ sơ” nhằm nâng cao chất lượng quản lý, "
+              "chỉ đạo, theo dõi công tác tiếp nhận hồ sơ” [1]")
+    assert detect_language(answer) == "en"

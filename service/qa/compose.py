@@ -6,25 +6,56 @@ the text never names a source that is not in `citations`. The optional LLM compo
 """
 from __future__ import annotations
 
+import re
+
 from ingest.commentary import english_rendering
-from service.store import ClauseStore
 from ingest.model import Citation, Clause, Document
 from ingest.parse import kind_en
 from service.qa.render import (
-    actor_en, addressed_actors, capacity_en, clause_label, doc_title, english_gist, find_line,
-    format_date, numeric_date, one_line, strip_marker, verbatim_quote,
+    actor_en,
+    addressed_actors,
+    capacity_en,
+    clause_label,
+    doc_title,
+    english_gist,
+    find_line,
+    format_date,
+    numeric_date,
+    one_line,
+    strip_marker,
+    verbatim_quote,
 )
 from service.qa.retrieve import IndexSnapshot, Ranked
 from service.qa.support import is_supported
 from service.qa.understand import (
-    Query, asks_all_duties, asks_all_references, asks_date, asks_signer, kinds_asked,
+    Query,
+    asks_all_duties,
+    asks_all_references,
+    asks_signer,
+    kinds_asked,
 )
 from service.schemas import Answer, Related
+from service.store import ClauseStore, lexical_tokens
 
 # "Which documents deal with X": other documents are listed when their best clause scores
 # at least this share of the top one.
 DOCUMENTS_RELATIVE_SCORE = 0.9
-_METADATA_INTENTS = ("signer", "date", "subject", "recipients")
+_METADATA_INTENTS = ("signer", "date", "subject", "recipients", "issuer")
+# A question asking for an amount, rate, count or date wants the sentences that state one.
+_FIGURE_CUES = {"bao_nhiêu", "bao nhiêu", "mức", "how", "much", "many", "rate", "amount", "percent",
+                "tỷ_lệ", "tỷ lệ", "ngày", "when", "date", "thời_hạn", "mấy", "tối_đa", "tối_thiểu"}
+_FIGURE = re.compile(r"\d[\d.,]*\s*(%|đồng|triệu|tỷ|ngày|tháng|năm|giờ|lần|người)|\d{1,2}/\d{1,2}/\d{4}|"
+                     r"ngày\s+\d{1,2}\s+tháng")
+_SENTENCE_SPAN = re.compile(r"[^\n]+?(?:[.;:!?](?=\s)|$)|[^\n]+", re.MULTILINE)
+_SENTENCE = re.compile(r"(?<=[.;:!?])\s+(?=\S)|\s+(?=[-–•+]\s)|\s+(?=[a-zđ]\)\s)")
+# "Which document …": runners-up are named when their fused score is this share of the best.
+RUNNER_UP_SHARE = 0.8
+DOCUMENT_RRF_K = 2
+# A second clause is cited when its fused score is this share of the first (see _close_seconds).
+SECOND_SHARE = 0.6
+SECOND_LOOK = 4
+MAX_SECONDS = 1
+ITEM_CHARS = 700          # per cited clause in the answer text; longer clauses show their focus
 
 
 class GroundedComposer:
@@ -41,29 +72,30 @@ class GroundedComposer:
         return self.snapshot.clauses
 
     def compose(self, question: str, query: Query, ranked: Ranked) -> Answer:
-        if not is_supported(query, ranked):
-            return self.refusal(query, ranked)
-        docs = query.numbers or [ranked[0][0].split("#")[0]]
+        docs = query.numbers or ([ranked[0][0].split("#")[0]] if ranked else [])
         if query.intent in _METADATA_INTENTS and query.numbers:
             if query.intent == "date" and asks_signer(question):
                 query.intent = "signer"
             return self.metadata_answer(query, self.documents[docs[0]], question)
         if query.intent == "references" and query.numbers and not query.referenced:
             return self.references_answer(query, self.documents[docs[0]], question, ranked)
+        if not is_supported(query, ranked):
+            if query.numbers and not query.inherited:
+                return self.refusal_within(query, ranked)
+            return self.refusal(query, ranked)
+        if query.intent == "documents" and not query.numbers:
+            return self.documents_answer(question, query, ranked)
         chosen = self.select_clauses(query, ranked)
         if not chosen:
             return self.refusal(query, ranked)
         lang = query.language
-        if query.intent == "documents" and not query.numbers:
-            lead = ("Các văn bản có nội dung liên quan:" if lang == "vi"
-                    else "Documents in the corpus that deal with this:")
-        elif query.intent == "deadline":
+        if query.intent == "deadline":
             lead = self._deadline_lead(chosen, lang)
         elif query.intent == "who":
             lead = self._who_lead(chosen, lang)
         else:
             lead = self._obligation_lead(query, chosen, lang)
-        return self._answer_from(query, lead, chosen, ranked)
+        return self._answer_from(query, lead, chosen, ranked, question)
 
     # ------------------------------------------------------------ which clauses
     def select_clauses(self, query: Query, ranked: Ranked) -> list[Clause]:
@@ -113,13 +145,9 @@ class GroundedComposer:
                           if addressed_actors(c) and c.path not in ("preamble", "closing")]
             if with_actor:
                 return with_actor[:1]
-        if query.intent == "documents" and not query.numbers:
-            best: dict[str, Clause] = {}
-            top_score = ranked[0][1] if ranked else 0.0
-            for (_, score, _), clause in zip(ranked, ranked_clauses):
-                if clause.doc not in best and score >= DOCUMENTS_RELATIVE_SCORE * top_score:
-                    best[clause.doc] = clause
-            return list(best.values())[:3]
+        # The header answers header questions (above); a heading with no text of its own
+        # ("Chương I. QUY ĐỊNH CHUNG") answers nothing.
+        ranked_clauses = [c for c in ranked_clauses if c.path != "header" and _has_body(c)]
         if not ranked_clauses:
             return []
         top = ranked_clauses[0]
@@ -131,55 +159,145 @@ class GroundedComposer:
         # A point reads wrong without its parent's lead-in; a lead-in is incomplete without its points.
         if top.parent and top.path not in ("preamble", "closing"):
             parent = self.clauses.get(f"{top.doc}#{top.parent}")
-            return [parent, top] if parent else [top]
-        if top.children and asks_all_duties(query):
+            chosen = [parent, top] if parent else [top]
+        elif top.children and asks_all_duties(query):
             return [top] + self._children(top)
-        return [top]
+        else:
+            chosen = [top]
+        return chosen + self._close_seconds(chosen, ranked, ranked_clauses)
+
+    def _close_seconds(self, chosen: list[Clause], ranked: Ranked,
+                       ranked_clauses: list[Clause]) -> list[Clause]:
+        """Clauses of the same document ranked nearly as high as the first: a question often
+        rests on two neighbouring provisions, and the ranking cannot tell which one alone."""
+        score = {cid: value for cid, value, _ in ranked}
+        top_score = score.get(chosen[-1].id, 0.0)
+        taken = {c.id for c in chosen}
+        extra = []
+        for clause in ranked_clauses[1:SECOND_LOOK]:
+            if len(extra) >= MAX_SECONDS or clause.id in taken or clause.doc != chosen[-1].doc:
+                continue
+            if any(clause.id.startswith(t + ".") or t.startswith(clause.id + ".") for t in taken):
+                continue        # a parent or point of what is already cited
+            if score.get(clause.id, 0.0) >= SECOND_SHARE * top_score:
+                extra.append(clause)
+                taken.add(clause.id)
+        return extra
 
     def _children(self, clause: Clause) -> list[Clause]:
         return [self.clauses[f"{clause.doc}#{c}"] for c in clause.children]
 
     # ------------------------------------------------------------ citations and items
-    def citation(self, n: int, clause: Clause, lang: str) -> Citation:
+    def english(self, clause: Clause) -> tuple[str | None, str | None]:
+        """The best English rendering of a clause and where it comes from: the document's
+        official English version, an aligned commentary, the machine-translation cache."""
+        if clause.text_en:
+            return clause.text_en, clause.translation_source or "official"
+        if self.documents[clause.doc].language == "en":
+            return clause.text, "official"
+        for commentary in self.snapshot.commentaries:
+            rendering = english_rendering(commentary.alignments, clause.id)
+            if rendering:
+                return rendering, "commentary"
+        cached = self.store.translation(clause.id, clause.text)
+        return (cached, "machine") if cached else (None, None)
+
+    def citation(self, n: int, clause: Clause, lang: str, focus: set[str] | None = None) -> Citation:
         document = self.documents[clause.doc]
-        translation, source = None, None
-        if lang == "en":
-            for commentary in self.snapshot.commentaries:
-                rendering = english_rendering(commentary.alignments, clause.id)
-                if rendering:
-                    translation, source = rendering, "commentary"
-                    break
-            if translation is None:
-                cached = self.store.translation(clause.id, clause.text)
-                if cached:
-                    translation, source = cached, "machine"
+        translation, source = self.english(clause) if lang == "en" else (None, None)
+        if source == "official" and translation == clause.text:
+            translation = None            # the clause is English already
+        quote = self.quote(clause.text, focus, 400) if focus else verbatim_quote(clause.text)
         return Citation(n=n, id=clause.id, doc=clause.doc, path=clause.path,
-                        label=clause_label(clause, lang), quote=verbatim_quote(clause.text),
+                        label=clause_label(clause, lang), quote=quote,
                         issued=document.issued, kind=document.kind, translation=translation,
                         translation_source=source)
 
-    def _item_text(self, citation: Citation, clause: Clause, lang: str) -> str:
+    def quote(self, text: str, focus: set[str], limit: int) -> str:
+        """A verbatim, contiguous span of the clause: the sentence the question is most about,
+        widened with its neighbours up to the limit (the opening when nothing stands out)."""
+        if len(text) <= limit:
+            return text
+        spans = [(m.start(), m.end()) for m in _SENTENCE_SPAN.finditer(text)]
+        if len(spans) <= 1:
+            return verbatim_quote(text, limit)
+        scores = [self._relevance(text[a:b], focus) for a, b in spans]
+        best = max(range(len(spans)), key=lambda i: scores[i])
+        if scores[best] <= 0:
+            return verbatim_quote(text, limit)
+        low = high = best
+        while True:
+            grown = False
+            for candidate in (low - 1, high + 1):
+                if 0 <= candidate < len(spans):
+                    a, b = spans[min(low, candidate)][0], spans[max(high, candidate)][1]
+                    if b - a <= limit:
+                        low, high, grown = min(low, candidate), max(high, candidate), True
+            if not grown:
+                break
+        start, end = spans[low][0], spans[high][1]
+        return text[start:end].strip() if end - start <= limit else verbatim_quote(text[start:], limit)
+
+    def _relevance(self, sentence: str, focus: set[str]) -> float:
+        weight = {t: self.snapshot.idf.get(t, self.snapshot.unknown_idf) for t in focus}
+        words = set(lexical_tokens(sentence))
+        value = sum(w for t, w in weight.items() if t in words)
+        if focus & _FIGURE_CUES and _FIGURE.search(sentence):
+            value += max(weight.values(), default=1.0)
+        return value
+
+    def passage(self, text: str, focus: set[str] | None, limit: int) -> str:
+        """The verbatim sentences of a long clause that the question is about, in their order,
+        joined by ' … '; the whole text when it is short."""
+        flat = " ".join(text.split())
+        if len(flat) <= limit or not focus:
+            return flat if len(flat) <= limit else one_line(flat, limit)
+        sentences = [s for s in _SENTENCE.split(flat) if s.strip()]
+        if len(sentences) <= 1:
+            return one_line(flat, limit)
+        scored = sorted(range(len(sentences)), key=lambda i: -self._relevance(sentences[i], focus))
+        keep, used = [], 0
+        for i in [0] + scored:      # the opening sentence names who must act; keep it
+            if i in keep or used + len(sentences[i]) > limit and keep:
+                continue
+            keep.append(i)
+            used += len(sentences[i]) + 3
+        return " … ".join(sentences[i] for i in sorted(keep))
+
+    def _item_text(self, citation: Citation, clause: Clause, lang: str, focus: set[str]) -> str:
         if lang == "en":
             label = clause.label_en[0].upper() + clause.label_en[1:]
-            if citation.translation:
-                marker = " _(machine translation)_" if citation.translation_source == "machine" else ""
-                return f"**{label}** ({clause.doc}): {one_line(citation.translation, 600)}{marker}"
-            return f"**{label}** ({clause.doc}): {english_gist(clause)} The Vietnamese text is quoted in the citation."
+            english, source = self.english(clause)
+            if english:
+                marker = " _(machine translation)_" if source == "machine" else ""
+                return f"**{label}** ({clause.doc}): {self.passage(english, focus, ITEM_CHARS)}{marker}"
+            quoted = self.passage(strip_marker(clause), focus, ITEM_CHARS)
+            return (f"**{label}** ({clause.doc}): {english_gist(clause)} "
+                    f"No English version of this clause is available; it reads, in Vietnamese: “{quoted}”")
         label = clause.label_vi[0].upper() + clause.label_vi[1:]
-        return f"**{label}** ({clause.doc}): {one_line(strip_marker(clause), 500)}"
+        return f"**{label}** ({clause.doc}): {self.passage(strip_marker(clause), focus, ITEM_CHARS)}"
 
     def _related(self, ranked: Ranked, lang: str, exclude: set[str], limit: int = 3) -> list[Related]:
         return [Related(id=cid, label=clause_label(self.clauses[cid], lang),
                         quote=verbatim_quote(self.clauses[cid].text, 200))
                 for cid, _, _ in ranked if cid not in exclude and cid in self.clauses][:limit]
 
-    def _answer_from(self, query: Query, lead: str, clauses: list[Clause], ranked: Ranked) -> Answer:
+    def focus(self, query: Query, question: str) -> set[str]:
+        """The question's content words as they appear in clauses (Vietnamese tokens, plus the
+        question's own English words for English clauses)."""
+        tokens = self.snapshot.question_tokens(question, query.expanded)
+        words = {t[3:] for t in tokens if t.startswith("en:")}
+        return {t for t in tokens if not t.startswith("en:")} | words | set(lexical_tokens(question))
+
+    def _answer_from(self, query: Query, lead: str, clauses: list[Clause], ranked: Ranked,
+                     question: str = "") -> Answer:
         lang = query.language
         clauses = list({c.id: c for c in clauses}.values())
-        citations = [self.citation(i, c, lang) for i, c in enumerate(clauses, 1)]
+        focus = self.focus(query, question) if question else set()
+        citations = [self.citation(i, c, lang, focus) for i, c in enumerate(clauses, 1)]
         lines = [lead, ""]
         for citation, clause in zip(citations, clauses):
-            lines.append(f"- {self._item_text(citation, clause, lang)} [{citation.n}]")
+            lines.append(f"- {self._item_text(citation, clause, lang, focus)} [{citation.n}]")
         return Answer(answer="\n".join(lines), language=lang, refused=False, intent=query.intent,
                       citations=citations, related=self._related(ranked, lang, {c.id for c in clauses}),
                       documents=list(dict.fromkeys(c.doc for c in clauses)))
@@ -216,50 +334,80 @@ class GroundedComposer:
         return f"Theo {doc_title(document, 'vi')}, đơn vị được giao là {actor}:"
 
     # ------------------------------------------------------------ metadata and references
-    def _header_citation(self, document: Document, lang: str, quote: str, label_vi: str,
-                         label_en: str) -> Citation:
+    def _header_citation(self, document: Document, lang: str, needles: list[str]) -> Citation:
+        """The header clause (number, place and date, title, addressees, signature) with the
+        lines that state the facts; a headerless text cites the document's identity evidence."""
+        header = self.clauses.get(f"{document.number}#header")
+        if header is not None:
+            lines = [line.strip() for line in header.text.split("\n") if line.strip()]
+            picked = [line for line in lines if any(n and n in line for n in needles)]
+            quote = " … ".join(dict.fromkeys(picked)) or verbatim_quote(header.text, 300)
+            return Citation(n=1, id=header.id, doc=document.number, path=header.path,
+                            label=clause_label(header, lang), quote=quote,
+                            issued=document.issued, kind=document.kind)
+        text = document.source.repaired_text
+        quote = next((find_line(text, n) for n in needles if n and n in text), "") or \
+            "; ".join(document.identity.signals)
         return Citation(n=1, id=document.number, doc=document.number, path="",
-                        label=label_en if lang == "en" else label_vi, quote=quote,
+                        label="document header" if lang == "en" else "phần đầu văn bản", quote=quote,
                         issued=document.issued, kind=document.kind)
 
     def metadata_answer(self, query: Query, document: Document, question: str = "") -> Answer:
+        """Signer, date, issuer, addressees, subject: read from the parsed header, citing it.
+        Every facet the question asks for is answered, not only the first."""
         lang = query.language
-        text = document.source.repaired_text
         title = doc_title(document, lang)
-        if query.intent == "signer" and document.signer:
-            quote = find_line(text, document.signer.name)
-            if lang == "en":
-                body = (f"{title} was signed by {document.signer.name}, "
-                        f"{capacity_en(document.signer.capacity)} (“{document.signer.capacity}”) [1].")
-                if asks_date(question):
-                    body += f" It is dated {format_date(document.issued, 'en')} [1]."
-            else:
-                body = f"{title} do {document.signer.capacity} {document.signer.name} ký [1]."
-            citation = self._header_citation(document, lang, quote, "khối chữ ký", "signature block")
-        elif query.intent == "recipients" and document.recipients:
-            quote = find_line(text, document.recipients[0])
-            items = "\n".join(f"- {r} [1]" for r in document.recipients)
-            body = (f"{title} is addressed to:\n{items}" if lang == "en"
-                    else f"{title} được gửi tới:\n{items}")
-            citation = self._header_citation(document, lang, quote, "phần Kính gửi", "addressees")
-        elif query.intent == "subject" and document.subject:
-            quote = find_line(text, document.subject[:40])
-            body = (f"The subject of {title} is: “{document.subject}” [1]." if lang == "en"
-                    else f"{title} về việc: {document.subject} [1].")
-            citation = self._header_citation(document, lang, quote, "trích yếu", "subject line")
+        facets = [query.intent] + [f for f in asked_facets(question) if f != query.intent]
+        sentences, needles = [], []
+        for facet in dict.fromkeys(facets):
+            sentence, needle = self._facet(document, facet, lang)
+            if sentence:
+                sentences.append(sentence)
+                needles.extend(needle)
+        if not sentences:
+            return self.refusal_within(query, [])
+        date_line = _date_line(document)
+        if date_line and "date" in facets:
+            needles.append(date_line)
+        citation = self._header_citation(document, lang, needles)
+        body = " ".join(f"{s} [1]" for s in sentences)
+        if lang == "en":
+            body = f"{title}: {body}"
         else:
-            if document.identity.method == "header" and document.issued:
-                quote = find_line(text, "ngày")
-            else:
-                quote = "; ".join(document.identity.signals)
-            body = (f"{title} was issued on {format_date(document.issued, 'en')} [1]." if lang == "en"
-                    else f"{title} được ban hành ngày {format_date(document.issued, 'vi')} [1].")
-            if document.identity.method == "inferred":
-                body += (" (date taken from commentary evidence)" if lang == "en"
-                         else " (ngày lấy từ bài bình luận)")
-            citation = self._header_citation(document, lang, quote, "phần đầu văn bản", "header")
+            body = f"{title}: {body}"
+        if "date" in facets and document.identity.method == "inferred":
+            body += (" (date taken from commentary evidence)" if lang == "en"
+                     else " (ngày lấy từ bài bình luận)")
         return Answer(answer=body, language=lang, refused=False, intent=query.intent,
                       citations=[citation], documents=[document.number])
+
+    def _facet(self, document: Document, facet: str, lang: str) -> tuple[str, list[str]]:
+        en = lang == "en"
+        if facet == "signer" and document.signer:
+            signer = document.signer
+            if en:
+                return (f"signed by {signer.name}, {capacity_en(signer.capacity)} "
+                        f"(“{signer.capacity}”).", [signer.name])
+            return f"do {signer.capacity} {signer.name} ký.", [signer.name]
+        if facet == "date" and document.issued:
+            line = _date_line(document)
+            written = f" (“{line}”)" if line else ""
+            if en:
+                return (f"issued on {format_date(document.issued, 'en')} "
+                        f"({numeric_date(document.issued)}){written}.", [])
+            return f"ban hành ngày {numeric_date(document.issued)}{written}.", []
+        if facet == "issuer" and document.issuer:
+            if en:
+                return f"issued by {document.issuer}.", [document.issuer.split()[0]]
+            return f"do {document.issuer} ban hành.", [document.issuer.split()[0]]
+        if facet == "recipients" and document.recipients:
+            items = "; ".join(document.recipients)
+            return ((f"addressed to: {items}." if en else f"gửi tới: {items}."),
+                    [document.recipients[0]])
+        if facet == "subject" and document.subject:
+            return ((f"its subject is “{document.subject}”." if en
+                     else f"về việc: {document.subject}."), [document.subject[:40]])
+        return "", []
 
     def references_answer(self, query: Query, document: Document, question: str,
                           ranked: Ranked) -> Answer:
@@ -306,6 +454,78 @@ class GroundedComposer:
                       intent="references", citations=citations, documents=[document.number])
 
     # ------------------------------------------------------------ refusals
+    def refusal_within(self, query: Query, ranked: Ranked) -> Answer:
+        """The named document is stored but says nothing on the question: say so, naming it."""
+        lang = query.language
+        titles = ", ".join(doc_title(self.documents[n], lang) for n in query.numbers)
+        text = (f"{titles} không có nội dung trả lời câu hỏi này." if lang == "vi"
+                else f"{titles} does not address this question.")
+        return Answer(answer=text, language=lang, refused=True, intent=query.intent,
+                      related=self._related(ranked[:3], lang, set()), documents=list(query.numbers))
+
+    # ------------------------------------------------------------ which document
+    def documents_answer(self, question: str, query: Query, ranked: Ranked) -> Answer:
+        """'Which document …?': documents ranked by their clauses and their title (kind, number,
+        issuer, subject) together; the best is named, close runners-up after it."""
+        scored = self.rank_documents(question, query, ranked)
+        if not scored:
+            return self.refusal(query, ranked)
+        best_score = scored[0][1]
+        chosen = [n for n, score in scored[:3] if score >= RUNNER_UP_SHARE * best_score]
+        lang = query.language
+        best_clause = {}
+        for cid, _, _ in ranked:
+            best_clause.setdefault(cid.split("#")[0], self.clauses[cid])
+        clauses = [best_clause.get(n) or self.clauses.get(f"{n}#header") or self.documents[n].clauses[0]
+                   for n in chosen]
+        focus = self.focus(query, question)
+        citations = [self.citation(i, c, lang, focus) for i, c in enumerate(clauses, 1)]
+        lines = []
+        for i, (number, citation) in enumerate(zip(chosen, citations)):
+            document = self.documents[number]
+            described = self._describe(document, lang)
+            if i == 0:
+                lines.append((f"The document that deals with this is {described} [{citation.n}]."
+                              if lang == "en" else f"Văn bản quy định nội dung này là {described} [{citation.n}]."))
+                if len(chosen) > 1:
+                    lines.append("Also related:" if lang == "en" else "Văn bản liên quan khác:")
+            else:
+                lines.append(f"- {described} [{citation.n}]")
+        return Answer(answer="\n".join(lines), language=lang, refused=False, intent="documents",
+                      citations=citations, related=self._related(ranked, lang, {c.id for c in clauses}),
+                      documents=chosen)
+
+    def _describe(self, document: Document, lang: str) -> str:
+        issuer = f" of {document.issuer}" if lang == "en" and document.issuer else (
+            f" của {document.issuer}" if document.issuer else "")
+        subject = f" — “{document.subject}”" if document.subject else ""
+        return f"{doc_title(document, lang)}{issuer}{subject}"
+
+    def rank_documents(self, question: str, query: Query, ranked: Ranked) -> list[tuple[str, float]]:
+        """Reciprocal-rank fusion of two document rankings: by the best rank of a document's
+        clauses in the clause ranking, and by how much of the question its title covers."""
+        wanted_kinds = kinds_asked(question)
+        candidates = [n for n, d in self.documents.items()
+                      if not wanted_kinds or d.kind in wanted_kinds] or list(self.documents)
+        by_clause: dict[str, int] = {}
+        for rank, (cid, _, _) in enumerate(ranked):
+            by_clause.setdefault(cid.split("#")[0], rank)
+        q_tokens = self.snapshot.question_tokens(question, query.expanded)
+        title_cover = {n: self.snapshot.coverage(q_tokens, self.snapshot.title_tokens.get(n, set()))
+                       for n in candidates}
+        by_title = {n: rank for rank, n in enumerate(sorted(candidates, key=lambda n: -title_cover[n]))
+                    if title_cover[n] > 0}
+        scores = {}
+        for number in candidates:
+            score = 0.0
+            if number in by_clause:
+                score += 1.0 / (DOCUMENT_RRF_K + by_clause[number])
+            if number in by_title:
+                score += 1.0 / (DOCUMENT_RRF_K + by_title[number])
+            if score:
+                scores[number] = score
+        return sorted(scores.items(), key=lambda item: -item[1])
+
     def refusal(self, query: Query, ranked: Ranked) -> Answer:
         lang = query.language
         text = ("Không tìm thấy nội dung này trong các văn bản đã nạp." if lang == "vi"
@@ -314,11 +534,55 @@ class GroundedComposer:
                       related=self._related(ranked[:3], lang, set()))
 
 
-def refuse_missing(query: Query) -> Answer:
+def refuse_missing(query: Query, documents: dict[str, Document] | None = None) -> Answer:
+    """The document named is not stored: say so, and name stored numbers close to it."""
     missing = ", ".join(query.missing)
-    text = (f"Văn bản {missing} không có trong kho văn bản." if query.language == "vi"
-            else f"Document {missing} is not in the corpus.")
-    return Answer(answer=text, language=query.language, refused=True, intent=query.intent)
+    close = close_numbers(query.missing, documents or {})
+    if query.language == "vi":
+        text = f"Văn bản {missing} không có trong kho văn bản."
+        if close:
+            text += f" Các số hiệu gần giống đã có: {', '.join(close)}."
+    else:
+        text = f"Document {missing} is not in the corpus."
+        if close:
+            text += f" Close numbers that are: {', '.join(close)}."
+    return Answer(answer=text, language=query.language, refused=True, intent=query.intent,
+                  candidates=close)
+
+
+def close_numbers(missing: list[str], documents: dict[str, Document], limit: int = 3) -> list[str]:
+    """Stored numbers sharing the missing one's serial number, or its code after the serial."""
+    found = []
+    for wanted in missing:
+        serial, _, code = wanted.partition("/")
+        for number in documents:
+            own_serial, _, own_code = number.partition("/")
+            if number != wanted and (own_serial == serial or code and own_code.casefold() == code.casefold()):
+                found.append(number)
+    return list(dict.fromkeys(found))[:limit]
+
+
+def _has_body(clause: Clause) -> bool:
+    """More than a heading: at least a few words besides its marker and title line."""
+    return len(strip_marker(clause).split()) > 4 or not clause.children
+
+
+def asked_facets(question: str) -> list[str]:
+    """Header facts a question asks for, in the order of the intents table."""
+    from service.qa.understand import FACETS
+
+    return [name for name, pattern in FACETS if re.search(pattern, question, re.IGNORECASE)]
+
+
+def _date_line(document: Document) -> str:
+    """The header line that dates the document ("Hà Nội, ngày 25 tháng 10 năm 2023"), verbatim."""
+    header = document.source.repaired_text[:3000]
+    for line in header.split("\n"):
+        if re.search(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}|"
+                     r"\b(January|February|March|April|May|June|July|August|September|October|"
+                     r"November|December)\s+\d{1,2},\s+\d{4}", line):
+            return " ".join(line.split())[:120]
+    return ""
 
 
 def ambiguous(query: Query) -> Answer:

@@ -10,13 +10,15 @@ import time
 import unicodedata
 
 from ingest.commentary import restore_diacritics
-from service.store import ClauseStore, DocumentNotFound
 from ingest.model import Clause, Commentary, Document
 from ingest.parse import normalise_number
 from service.qa.compose import GroundedComposer, ambiguous, refuse_missing
 from service.qa.retrieve import IndexSnapshot, Ranked, Retriever
 from service.qa.understand import Query, understand
 from service.schemas import Answer, Hit, Turn
+from service.store import ClauseStore, DocumentNotFound
+
+DOCUMENT_DEPTH = 30
 
 
 class AmbiguousDocument(LookupError):
@@ -86,13 +88,15 @@ class Engine:
         query = self.understand(question, lang, history, snapshot)
         timings = {"understand_ms": _ms(started)}
         if query.missing and not query.numbers:
-            answer = refuse_missing(query)
+            answer = refuse_missing(query, snapshot.documents)
         elif query.candidates and not query.numbers:
             answer = ambiguous(query)
         else:
             t = time.perf_counter()
-            ranked = self.rank(question, top_k or self.default_top_k, query.numbers or None,
-                               query.expanded, snapshot)
+            depth = top_k or self.default_top_k
+            if query.intent == "documents" and not query.numbers:
+                depth = max(depth, DOCUMENT_DEPTH)      # documents are ranked from many clauses
+            ranked = self.rank(question, depth, query.numbers or None, query.expanded, snapshot)
             timings["retrieve_ms"] = _ms(t)
             answer = GroundedComposer(snapshot, self.store).compose(question, query, ranked)
         answer.timings = {**timings, "total_ms": _ms(started)}

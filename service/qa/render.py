@@ -27,6 +27,35 @@ def glossary() -> dict[str, str]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, list[str]]:
+    """English term → Vietnamese renderings for matching English questions against Vietnamese
+    clauses: the curated glossary plus the general administrative lexicon
+    (service/data/lexicon_en_vi.yaml); the glossary wins where both have a term."""
+    data = Path(__file__).resolve().parent.parent / "data"
+    merged: dict[str, list[str]] = {}
+    extra = data / "lexicon_en_vi.yaml"
+    if extra.is_file():
+        for english, vietnamese in (yaml.safe_load(extra.read_text(encoding="utf-8")) or {}).items():
+            values = vietnamese if isinstance(vietnamese, list) else [vietnamese]
+            merged[str(english).lower()] = [str(v) for v in values if v]
+    for english, vietnamese in glossary().items():
+        merged[english.lower()] = [vietnamese]
+    return merged
+
+
+@lru_cache(maxsize=1)
+def _lexicon_pattern() -> re.Pattern[str]:
+    terms = sorted(lexicon(), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(t) for t in terms) + r")(?:s|es)?(?!\w)",
+                      re.IGNORECASE)
+
+
+def lexicon_matches(text: str) -> list[re.Match[str]]:
+    """Non-overlapping lexicon terms in an English text, longest term first at each place."""
+    return list(_lexicon_pattern().finditer(text))
+
+
 def format_date(value: date | None, lang: str) -> str:
     if value is None:
         return ""

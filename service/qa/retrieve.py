@@ -16,11 +16,11 @@ import numpy as np
 from cachetools import LRUCache
 
 from ingest.commentary import english_rendering
-from service.store import ClauseStore, lexical_tokens
 from ingest.model import Clause, Commentary, Document
 from ingest.parse import actor_table
-from service.qa.render import glossary
+from service.qa.render import lexicon_matches
 from service.qa.understand import question_language
+from service.store import ClauseStore, lexical_tokens
 
 RRF_K = 2      # as Qdrant's RRF; k=2 beat k=10..60 on the seed dataset (bench/fusion.py)
 STOPWORDS = set("""và của các những là có được cho trong theo về với để tại từ này đó thì mà nào gì
@@ -65,6 +65,7 @@ class IndexSnapshot:
     idf: dict[str, float]
     unknown_idf: float                      # a word the corpus never uses
     english_texts: dict[str, str] = field(default_factory=dict)
+    title_tokens: dict[str, set[str]] = field(default_factory=dict)   # number → kind/issuer/subject
 
     @classmethod
     def build(cls, store: ClauseStore) -> "IndexSnapshot":
@@ -114,7 +115,12 @@ class IndexSnapshot:
             en_bm25 = bm25s.BM25()
             en_bm25.index([sorted(english_stems(texts[cid])) or ["_"] for cid in en_ids],
                           show_progress=False)
+        title_tokens = {}
+        for number, document in documents.items():
+            title = " ".join(filter(None, [document.kind, number, document.issuer, document.subject]))
+            title_tokens[number] = set(lexical_tokens(title)) | {"en:" + w for w in english_stems(title)}
         return cls(
+            title_tokens=title_tokens,
             documents=documents, commentaries=commentaries, clauses=clauses, point_ids=point_ids,
             clause_of_point={point: cid for cid, point in point_ids.items()}, lex_ids=lex_ids,
             bm25=bm25, lex_vocab=frozenset(t for tokens in corpus for t in tokens),
@@ -130,10 +136,10 @@ class IndexSnapshot:
         if question_language(question) == "en":
             added = expanded[len(question):] if expanded.startswith(question) else ""
             tokens = content_tokens(lexical_tokens(added)) if added.strip() else set()
-            # English words the glossary could not map stay in as evidence we cannot check.
+            # English words the lexicon could not map stay in as evidence we cannot check.
             unmapped = question.lower()
-            for english in sorted(glossary(), key=len, reverse=True):
-                unmapped = re.sub(rf"(?<!\w){re.escape(english.lower())}(?:s|es)?(?!\w)", " ", unmapped)
+            for match in reversed(lexicon_matches(unmapped)):
+                unmapped = unmapped[:match.start()] + " " + unmapped[match.end():]
             for actor in actor_table():
                 for pattern in actor.patterns:
                     unmapped = pattern.sub(" ", unmapped)

@@ -35,14 +35,27 @@ def support_features(ranked: Ranked) -> tuple[float, float]:
     return coverage, dense
 
 
+def threshold_key(query: Query) -> str | None:
+    """Which thresholds decide this question: "vi"/"en" (nothing named: does the corpus answer
+    it?), "vi+doc"/"en+doc" (a named document: does it say anything on this?), or None when
+    the question's structure decides (a clause path, a header fact, a follow-up on a clause)."""
+    if query.numbers and not query.inherited:
+        if query.paths or query.intent in STRUCTURAL_INTENTS:
+            return None
+        return f"{query.language}+doc"
+    if query.inherited and (query.paths or query.actors or query.intent in STRUCTURAL_INTENTS):
+        return None      # "còn khoản 3 thì sao?": the structure itself is the evidence
+    return query.language
+
+
 def is_supported(query: Query, ranked: Ranked,
                  thresholds: dict[str, Threshold] | None = None) -> bool:
     if not ranked:
         return False
-    if query.numbers and not query.inherited:
+    key = threshold_key(query)
+    thresholds = thresholds or load_thresholds()
+    if key is None or key not in thresholds:
         return True
-    if query.inherited and (query.paths or query.actors or query.intent in STRUCTURAL_INTENTS):
-        return True      # "còn khoản 3 thì sao?": the structure itself is the evidence
     coverage, dense = support_features(ranked)
-    threshold = (thresholds or load_thresholds())[query.language]
+    threshold = thresholds[key]
     return coverage >= threshold.min_coverage or dense >= threshold.min_dense

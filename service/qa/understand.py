@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from ingest.commentary import restore_diacritics
 from ingest.model import Document
 from ingest.parse import NUMBER_RE, actor_table, detect_language, normalise_number
-from service.qa.render import glossary
+from service.qa.render import lexicon, lexicon_matches
 from service.schemas import Turn
 
 Intent = str   # one of INTENTS' names or "topic"
@@ -84,8 +84,18 @@ def resolve_numbers(question: str, query: Query, documents: Mapping[str, Documen
         else:
             query.missing.append(number)
     stripped = NUMBER_RE.sub(" ", question)
+    # "49/2012" or "QĐ 49/2012": a serial and a year, the opening of "49/2012/QĐ-UBND".
+    for m in re.finditer(r"(?<![\w/])(\d{1,5})\s*/\s*((?:19|20)\d\d)(?![\w/])", stripped):
+        prefix = f"{m.group(1)}/{m.group(2)}/"
+        matches = [n for n in documents if n.startswith(prefix)]
+        if len(matches) == 1:
+            query.numbers.append(matches[0])
+        elif len(matches) > 1:
+            query.candidates.extend(matches)
+        stripped = stripped[:m.start()] + " " * (m.end() - m.start()) + stripped[m.end():]
     stripped = re.sub(r"\d{1,2}/\d{1,2}(/\d{2,4})?", " ", stripped)
-    for m in re.finditer(r"(?<![\w/])(\d{2,5})(?![\w/])", stripped):
+    # A bare serial ("3476"); not one that opens another numbering ("52-CT/TW", "1.2").
+    for m in re.finditer(r"(?<![\w/.,-])(\d{2,5})(?![\w/.,-])", stripped):
         bare = m.group(1)
         if re.search(r"(năm|year|ngày|tháng)\s*$", stripped[: m.start()], re.IGNORECASE) \
                 or re.fullmatch(r"(19|20)\d\d", bare):
@@ -101,11 +111,14 @@ def resolve_numbers(question: str, query: Query, documents: Mapping[str, Documen
 
 
 def expand(question: str, query: Query) -> str:
+    """The question plus the Vietnamese renderings of the English terms it uses and the
+    actors it names: what lexical retrieval matches against Vietnamese clauses."""
     extra = []
-    low = question.lower()
-    for english, vietnamese in glossary().items():
-        if re.search(rf"(?<!\w){re.escape(english.lower())}(?:s|es)?(?!\w)", low):
-            extra.append(vietnamese)
+    terms = lexicon()
+    for match in lexicon_matches(question):
+        for vietnamese in terms[match.group(1).lower()]:
+            if vietnamese not in extra:
+                extra.append(vietnamese)
     extra.extend(query.actors)
     return question + (" " + " ".join(extra) if extra else "")
 
@@ -142,10 +155,18 @@ def complete_path(path: str, earlier: list[str]) -> str:
     return f"{clause}{path[1:]}" if clause else path
 
 
+_KIND_WORDS_VI = (r"(?:quyết định|công văn|công điện|kế hoạch|thông báo|chỉ thị|nghị định|nghị quyết|"
+                  r"thông tư|văn bản|hướng dẫn|quy chế|tờ trình)")
+_KIND_WORDS_EN = (r"(?:documents?|dispatch(?:es)?|decisions?|decrees?|circulars?|plans?|notices?|"
+                  r"directives?|telegrams?|resolutions?|letters?|regulations?)")
 INTENTS = [
     ("signer", r"\b(ai ký|người ký|ký văn bản|do ai ký|signed|signer|signatory)\b"),
+    ("issuer", r"(cơ quan nào ban hành|ai ban hành|do (cơ quan|đơn vị) nào ban hành|who issued|"
+               r"which (agency|body|authority|ministry|office) issued|issued by whom|issuing (agency|body))"),
     ("deadline", r"(hạn chót|trước ngày|thời hạn|deadline|by when|due date|no later than|khi nào phải|"
                  r"hạn (báo cáo|gửi|nộp))"),
+    ("effective", r"(có hiệu lực|hiệu lực (thi hành|kể từ)|enters? into force|takes? effect|"
+                  r"come into (force|effect)|effective (from|date|on|as of))"),
     ("date", r"(ban hành (vào )?ngày nào|ngày ban hành|when was .* issued|what date|issue date|"
              r"dated when|ký ngày nào|ngày nào)"),
     ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed to|recipients|sent to)"),
@@ -156,14 +177,22 @@ INTENTS = [
                    r"documents? does .* cite|\bcites?\b|căn cứ|viện dẫn|refer)"),
     ("who", r"(đơn vị nào|ai (chịu trách nhiệm|theo dõi|chủ trì)|which (unit|department|body|office)|"
             r"who (monitors|is responsible|is assigned|leads|follows)|giao cho ai)"),
-    ("documents", r"(văn bản nào|những văn bản|công văn nào|which (documents?|dispatch(es)?|"
-                  r"official dispatch(es)?)|what documents)"),
+    ("documents", rf"({_KIND_WORDS_VI} nào|những văn bản|which (\w+[ -]){{0,4}}?{_KIND_WORDS_EN}\b|"
+                  rf"what (\w+ ){{0,2}}{_KIND_WORDS_EN}\b|in which {_KIND_WORDS_EN}\b)"),
     ("obligations", r"(phải làm gì|trách nhiệm|nhiệm vụ|yêu cầu gì|must|should|obligations?|"
                     r"required to|what (do|does) .* do|duties)"),
 ]
 # Intents answered from the document's structure rather than from similarity.
-STRUCTURAL_INTENTS = ("deadline", "signer", "date", "recipients", "subject", "references")
-_NEEDS_DOCUMENT = ("references", "signer", "date", "recipients", "subject")
+STRUCTURAL_INTENTS = ("deadline", "signer", "date", "recipients", "subject", "references", "issuer")
+_NEEDS_DOCUMENT = ("references", "signer", "date", "recipients", "subject", "issuer")
+# Header facts a metadata question may ask for together ("who signed it and when?").
+FACETS = [
+    ("signer", r"(ai ký|người ký|do ai|signed|signer|signatory)"),
+    ("date", r"(ngày nào|ngày ban hành|khi nào|when|what date|dated)"),
+    ("issuer", r"(cơ quan nào ban hành|ai ban hành|who issued|which (agency|body|authority|ministry) issued|issuer)"),
+    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed to|recipients|sent to)"),
+    ("subject", r"(trích yếu|về việc gì|subject|what is .* about\b)"),
+]
 
 
 def intent_of(question: str, has_document: bool = True) -> Intent:
