@@ -7,8 +7,8 @@ Every convention for empty or degenerate cases is spelled out in eval/README.md
 from __future__ import annotations
 
 import math
-import statistics
 import re
+import statistics
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +19,6 @@ from ingest import vocab
 Lang = Literal["vi", "en"]
 
 RETRIEVAL_DEPTHS = (1, 5, 10)
-LANGUAGE_SPLITS = ("overall", "vi", "en")
 
 # ---------------------------------------------------------------- clause ids
 
@@ -36,10 +35,6 @@ def split_id(clause_id: str) -> tuple[str, tuple[str, ...] | None]:
     if not hash_sign or not path:
         return doc, None
     return doc, tuple(path.split("."))
-
-
-def is_doc_level(clause_id: str) -> bool:
-    return split_id(clause_id)[1] is None
 
 
 def ids_match(cited: str, gold: str) -> bool:

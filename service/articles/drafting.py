@@ -23,13 +23,20 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from ingest.commentary import english_rendering, restore_diacritics
+from ingest.commentary import english_rendering
 from ingest.model import Citation, Clause, Document, Reference
-from ingest.parse import NUMBER_RE, actor_table, kind_en, normalise_number
+from ingest.parse import actor_table
+from ingest.vocab import NUMBER_RE, kind_en, normalise_number, restore_diacritics
 from service.articles.model import Article, ArticleParagraph, ArticleRequest
 from service.qa.engine import Engine
 from service.qa.render import (
-    addressed_actors, doc_title, english_gist, format_date, glossary, one_line, strip_marker,
+    addressed_actors,
+    doc_title,
+    english_gist,
+    format_date,
+    glossary,
+    one_line,
+    strip_marker,
     verbatim_quote,
 )
 from service.qa.retrieve import STOPWORDS

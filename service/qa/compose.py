@@ -10,7 +10,7 @@ import re
 
 from ingest.commentary import english_rendering
 from ingest.model import Citation, Clause, Document
-from ingest.parse import kind_en
+from ingest.vocab import kind_en
 from service.qa.render import (
     actor_en,
     addressed_actors,
@@ -55,6 +55,7 @@ DOCUMENT_RRF_K = 2
 SECOND_SHARE = 0.6
 SECOND_LOOK = 4
 MAX_SECONDS = 1
+DEADLINE_LOOK = 5        # ranked clauses searched for one that sets a deadline
 ITEM_CHARS = 700          # per cited clause in the answer text; longer clauses show their focus
 
 
@@ -120,8 +121,10 @@ class GroundedComposer:
             if mentioning:
                 return mentioning[:1]
         if query.intent == "deadline":
-            with_deadline = [c for c in ranked_clauses if c.deadlines]
-            if not with_deadline and query.numbers:
+            # The best-ranked clause that sets a deadline, among those the ranking vouches for;
+            # else, for a named document, the first of its clauses that sets one.
+            with_deadline = [c for c in ranked_clauses[:DEADLINE_LOOK] if c.deadlines]
+            if not with_deadline and query.numbers and not ranked_clauses:
                 with_deadline = [c for n in query.numbers for c in self.documents[n].clauses
                                  if c.deadlines]
             if with_deadline:

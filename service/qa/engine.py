@@ -9,9 +9,8 @@ import threading
 import time
 import unicodedata
 
-from ingest.commentary import restore_diacritics
 from ingest.model import Clause, Commentary, Document
-from ingest.parse import normalise_number
+from ingest.vocab import normalise_number, restore_diacritics
 from service.qa.compose import GroundedComposer, ambiguous, refuse_missing
 from service.qa.retrieve import IndexSnapshot, Ranked, Retriever
 from service.qa.understand import Query, understand

@@ -14,7 +14,8 @@ from pathlib import Path
 import yaml
 
 from ingest.model import Clause, Document
-from ingest.parse import actor_table, kind_en
+from ingest.parse import actor_table
+from ingest.vocab import kind_en
 
 _MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December"]

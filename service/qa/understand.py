@@ -11,9 +11,15 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
 
-from ingest.commentary import restore_diacritics
+from ingest import vocab
 from ingest.model import Document
-from ingest.parse import NUMBER_RE, actor_table, detect_language, normalise_number
+from ingest.parse import actor_table
+from ingest.vocab import (
+    NUMBER_RE,
+    detect_language,
+    normalise_number,
+    restore_diacritics,
+)
 from service.qa.render import lexicon, lexicon_matches
 from service.schemas import Turn
 
@@ -71,9 +77,24 @@ def understand(question: str, lang: str | None, history: list[Turn],
     return query
 
 
-_KIND_BEFORE_NUMBER = re.compile(
-    r"(công văn|công điện|quyết định|kế hoạch|thông báo|chỉ thị|dispatch|telegram|decision|plan|"
-    r"notice|directive|số|no\.?)\s*$", re.IGNORECASE)
+def _kind_words(language: str, plural: bool = False) -> str:
+    """An alternation of every document kind's name in one language (from ingest.vocab)."""
+    names = set()
+    for kind in vocab.kinds():
+        if language == "vi":
+            names.add(kind.vi.lower())
+        else:
+            names.update(n.lower() for n in (kind.en, *kind.en_aliases))
+    if language == "en":
+        names.add("document")
+    ordered = sorted(names, key=len, reverse=True)
+    suffix = r"(?:s|es)?" if plural else ""
+    return "(?:" + "|".join(re.escape(n) + suffix for n in ordered) + ")"
+
+
+_KIND_WORDS_VI = _kind_words("vi") + "|văn bản"
+_KIND_WORDS_EN = _kind_words("en", plural=True)
+_KIND_BEFORE_NUMBER = re.compile(rf"(?:{_KIND_WORDS_VI}|{_KIND_WORDS_EN}|số|no\.?)\s*$", re.IGNORECASE)
 
 
 def resolve_numbers(question: str, query: Query, documents: Mapping[str, Document]) -> None:
@@ -155,10 +176,6 @@ def complete_path(path: str, earlier: list[str]) -> str:
     return f"{clause}{path[1:]}" if clause else path
 
 
-_KIND_WORDS_VI = (r"(?:quyết định|công văn|công điện|kế hoạch|thông báo|chỉ thị|nghị định|nghị quyết|"
-                  r"thông tư|văn bản|hướng dẫn|quy chế|tờ trình)")
-_KIND_WORDS_EN = (r"(?:documents?|dispatch(?:es)?|decisions?|decrees?|circulars?|plans?|notices?|"
-                  r"directives?|telegrams?|resolutions?|letters?|regulations?)")
 INTENTS = [
     ("signer", r"\b(ai ký|người ký|ký văn bản|do ai ký|signed|signer|signatory)\b"),
     ("issuer", r"(cơ quan nào ban hành|ai ban hành|do (cơ quan|đơn vị) nào ban hành|who issued|"
@@ -177,7 +194,7 @@ INTENTS = [
                    r"documents? does .* cite|\bcites?\b|căn cứ|viện dẫn|refer)"),
     ("who", r"(đơn vị nào|ai (chịu trách nhiệm|theo dõi|chủ trì)|which (unit|department|body|office)|"
             r"who (monitors|is responsible|is assigned|leads|follows)|giao cho ai)"),
-    ("documents", rf"({_KIND_WORDS_VI} nào|những văn bản|which (\w+[ -]){{0,4}}?{_KIND_WORDS_EN}\b|"
+    ("documents", rf"((?:{_KIND_WORDS_VI}) nào|những văn bản|which (\w+[ -]){{0,4}}?{_KIND_WORDS_EN}\b|"
                   rf"what (\w+ ){{0,2}}{_KIND_WORDS_EN}\b|in which {_KIND_WORDS_EN}\b)"),
     ("obligations", r"(phải làm gì|trách nhiệm|nhiệm vụ|yêu cầu gì|must|should|obligations?|"
                     r"required to|what (do|does) .* do|duties)"),
@@ -205,19 +222,15 @@ def intent_of(question: str, has_document: bool = True) -> Intent:
     return "topic"
 
 
-_KIND_WORDS = {
-    "Công điện": r"công điện|telegram", "Nghị định": r"nghị định|decree", "Quyết định": r"quyết định|decision",
-    "Nghị quyết": r"nghị quyết|resolution", "Chỉ thị": r"chỉ thị|directive", "Kế hoạch": r"kế hoạch|plan",
-    "Thông tư": r"thông tư|circular", "Công văn": r"công văn|dispatch",
-}
-
-
 def kinds_asked(question: str) -> set[str]:
+    """Document kinds a question asks for ("which decree", "công điện nào"); a kind word that
+    names the document in view ("Công văn 3476 …") is not a kind asked for."""
     asked = set()
-    for kind, pattern in _KIND_WORDS.items():
-        # "Công văn 3476 ..." names the document in view, not the kind asked for.
+    for kind in vocab.kinds():
+        names = [kind.vi, kind.en, *kind.en_aliases]
+        pattern = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
         if re.search(rf"\b({pattern})\b(?!\s*(số\s*)?\d)", question, re.IGNORECASE):
-            asked.add(kind)
+            asked.add(kind.vi)
     return asked
 
 
