@@ -293,17 +293,28 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
         if _SEPARATOR_RE.match(stripped):
             separator_lines.add(line_no)
         line_flags.append((line[:1].isspace(), line[-1:].isspace()))
-        tokens = list(re.finditer(r"\S+", line))
-        line_tokens[line_no] = len(tokens)
+        words = line.split()          # the same runs as \S+: str.split and \s agree on spaces
+        line_tokens[line_no] = len(words)
         # Only a line's first and last words can meet a line break; its interior travels as one
         # blob, which keeps the per-word work (and the cost on long wrapped texts) small.
-        edge = tokens if len(tokens) < 3 else [tokens[0], None, tokens[-1]]
-        for position, match in enumerate(edge):
-            if match is None:
-                pieces.append(_blob(tokens[1:-1], start, line_no, nfc_map))
-            else:
-                pieces.append(_Piece(match.group(), start + match.start(), line_no))
-            blank_before.append(previous_blank and position == 0)
+        first = len(line) - len(line.lstrip())
+        if len(words) < 3:
+            at = first
+            for position, word in enumerate(words):
+                if position:
+                    at = line.index(word, at)
+                pieces.append(_Piece(word, start + at, line_no))
+                blank_before.append(previous_blank and position == 0)
+                at += len(word)
+        else:
+            last_end = len(line.rstrip())
+            last = last_end - len(words[-1])
+            inner_start = _NON_SPACE_RE.search(line, first + len(words[0])).start()
+            inner_end = len(line[:last].rstrip())
+            pieces.append(_Piece(words[0], start + first, line_no))
+            pieces.append(_blob_span(line, inner_start, inner_end, words, start, line_no, nfc_map))
+            pieces.append(_Piece(words[-1], start + last, line_no))
+            blank_before.extend((previous_blank, False, False))
         previous_blank = False
 
     vocabulary = _clean_vocabulary(pieces, line_tokens)
@@ -473,8 +484,28 @@ def _raw(nfc_map: list[int], index: int) -> int:
     return nfc_map[min(index, len(nfc_map) - 1)] if index < len(nfc_map) else nfc_map[-1] + 1
 
 
+_NON_SPACE_RE = re.compile(r"\S")
+
+
+def _blob_span(line: str, inner_start: int, inner_end: int, words: list[str], line_start: int,
+               line_no: int, nfc_map: list[int]) -> _Piece:
+    """The interior words of a line (all but its first and last) as one piece."""
+    text = " ".join(words[1:-1])
+    if len(text) == inner_end - inner_start:
+        # Words one space apart (the usual line): the blob is the line's own slice.
+        return _Piece(text, line_start + inner_start, line_no, end=line_start + inner_end,
+                      raw_offsets=nfc_map[line_start + inner_start: line_start + inner_end], blob=True)
+    tokens = list(re.finditer(r"\S+", line))[1:-1]
+    return _blob(tokens, line_start, line_no, nfc_map)
+
+
 def _blob(tokens: list[re.Match[str]], line_start: int, line_no: int, nfc_map: list[int]) -> _Piece:
     text = " ".join(m.group() for m in tokens)
+    first, last = tokens[0].start(), tokens[-1].end()
+    if len(text) == last - first:
+        # Words one space apart (the usual line): the blob is the line's own slice.
+        return _Piece(text, line_start + first, line_no, end=line_start + last,
+                      raw_offsets=nfc_map[line_start + first: line_start + last], blob=True)
     offsets: list[int] = []
     for index, m in enumerate(tokens):
         if index:
@@ -484,7 +515,8 @@ def _blob(tokens: list[re.Match[str]], line_start: int, line_no: int, nfc_map: l
                   raw_offsets=offsets, blob=True)
 
 
-_CODE_WORD_RE = re.compile(r"[^\s]*[A-ZĐ0-9][^\s]*")
+# Whole words with a capital or a digit, matched only from word starts (no backtracking).
+_CODE_WORD_FAST_RE = re.compile(r"(?<!\S)\S*?[A-ZĐ0-9]\S*")
 
 
 def _clean_vocabulary(pieces: list[_Piece], line_tokens: dict[int, int]) -> set[str]:
@@ -493,7 +525,7 @@ def _clean_vocabulary(pieces: list[_Piece], line_tokens: dict[int, int]) -> set[
     for piece in pieces:
         if line_tokens.get(piece.line, 0) >= 4:
             # The vocabulary only vouches for codes and acronyms: words with capitals or digits.
-            for word in _CODE_WORD_RE.findall(piece.text):
+            for word in set(_CODE_WORD_FAST_RE.findall(piece.text)):
                 core = word.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
                 for part in _CODE_SPLIT_RE.split(core):
                     if len(part) > 1:
@@ -503,7 +535,7 @@ def _clean_vocabulary(pieces: list[_Piece], line_tokens: dict[int, int]) -> set[
 
 def _respace_blob(piece: _Piece, lexicon: Lexicon, stats, repairs) -> tuple[str, list[int]]:
     words = piece.text.split(" ")
-    if not any(len(w) >= 4 and _respace(w, lexicon) for w in words):
+    if not any(_respace(w, lexicon) for w in set(words) if len(w) >= 4):
         return piece.text, piece.raw_offsets
     text_parts, offsets, cursor = [], [], 0
     for index, word in enumerate(words):
@@ -532,80 +564,105 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
     offsets: list[int] = []
     cross_line_positions: list[int] = []       # indices in `out` of cross-line separators
     unmarked_positions: set[int] = set()       # ... whose raw break had no whitespace marker
+    append_text, append_offset, extend_offsets = out.append, offsets.append, offsets.extend
+    raw_of = nfc_map.__getitem__ if nfc_map else None
+    last_map = len(nfc_map) - 1
 
-    def emit(s: str, raw_positions: list[int]) -> None:
-        out.append(s)
-        offsets.extend(raw_positions)
+    def raw_at(index: int) -> int:            # _raw, inlined for the hot loop
+        if raw_of is None:
+            return index
+        return raw_of(index) if index <= last_map else nfc_map[-1] + 1
 
+    joins = 0
+    last = len(pieces) - 1
     for k, piece in enumerate(pieces):
-        split = None if piece.blob else _respace(piece.text, lexicon)
         if piece.blob:
             text, raw_offsets = _respace_blob(piece, lexicon, stats, repairs)
-            emit(text, raw_offsets)
-        elif split:
-            stats.respaced_words += 1
-            repairs.append(Repair(kind="respace_word", raw_start=_raw(nfc_map, piece.start),
-                                  raw_end=_raw(nfc_map, piece.start + len(piece.text)),
-                                  after=" ".join(split)))
-            left = len(split[0])
-            emit(split[0], [_raw(nfc_map, piece.start + i) for i in range(left)])
-            emit(" ", [_raw(nfc_map, piece.start + left)])
-            emit(split[1], [_raw(nfc_map, piece.start + left + i) for i in range(len(split[1]))])
+            append_text(text)
+            extend_offsets(raw_offsets)
         else:
-            emit(piece.text, nfc_map[piece.start: piece.start + len(piece.text)])
-        if k == len(pieces) - 1:
+            split = _respace(piece.text, lexicon)
+            if split:
+                stats.respaced_words += 1
+                repairs.append(Repair(kind="respace_word", raw_start=_raw(nfc_map, piece.start),
+                                      raw_end=_raw(nfc_map, piece.start + len(piece.text)),
+                                      after=" ".join(split)))
+                left = len(split[0])
+                append_text(split[0])
+                extend_offsets([_raw(nfc_map, piece.start + i) for i in range(left)])
+                append_text(" ")
+                append_offset(_raw(nfc_map, piece.start + left))
+                append_text(split[1])
+                extend_offsets([_raw(nfc_map, piece.start + left + i) for i in range(len(split[1]))])
+            else:
+                append_text(piece.text)
+                extend_offsets(nfc_map[piece.start: piece.start + len(piece.text)])
+        if k == last:
             break
         decision = boundary[k]
-        gap_raw = _raw(nfc_map, piece.end)
+        gap_raw = raw_at(piece.end)
         nxt = pieces[k + 1]
         if decision == "join":
-            stats.split_joins += 1
-            repairs.append(Repair(kind="join_split", raw_start=gap_raw,
-                                  raw_end=_raw(nfc_map, nxt.start)))
+            joins += 1
+            repairs.append(Repair(kind="join_split", raw_start=gap_raw, raw_end=raw_at(nxt.start)))
             continue
         if nxt.line != piece.line:
             cross_line_positions.append(len(offsets))
             if k not in marked:
                 unmarked_positions.add(len(offsets))
-            emit("\n" if decision == "break" else " ", [gap_raw])
+            append_text("\n" if decision == "break" else " ")
         else:
-            emit(" ", [gap_raw])
+            append_text(" ")
+        append_offset(gap_raw)
+    stats.split_joins += joins
 
     text = "".join(out)
-    chars = list(text)
+    # A wrap space becomes a paragraph break where the structure says so. Only positions before
+    # the current one change, and never inside the slices read (they start after the last
+    # break), so the checks read the assembled text itself.
+    breaks: list[int] = []
     line_start = 0
     for position in cross_line_positions:
         line_start = max(line_start, text.rfind("\n", line_start, position) + 1)
-        if chars[position] == " " and (
-                _is_structural_break(chars, position, line_start)
+        char = text[position]
+        if char == " " and (
+                _is_structural_break(text, position, line_start)
                 or position in unmarked_positions and position - line_start < 160 and _is_hard_upper_break(
-                    "".join(chars[line_start:position]),
-                    "".join(chars[position + 1: position + 120]).split("\n", 1)[0])):
-            chars[position] = "\n"
-        if chars[position] == "\n":
+                    text[line_start:position],
+                    text[position + 1: position + 120].split("\n", 1)[0])):
+            char = "\n"
+            breaks.append(position)
+        if char == "\n":
             line_start = position + 1
+    if breaks:
+        parts, previous = [], 0
+        for position in breaks:
+            parts.append(text[previous:position])
+            parts.append("\n")
+            previous = position + 1
+        parts.append(text[previous:])
+        text = "".join(parts)
     for position in cross_line_positions:
-        if chars[position] == "\n":
+        if text[position] == "\n":
             stats.paragraph_breaks += 1
             kind = "paragraph_break"
         else:
             stats.wrap_spaces += 1
             kind = "newline_to_space"
         repairs.append(Repair(kind=kind, raw_start=offsets[position],
-                              raw_end=offsets[position] + 1, after=chars[position]))
-    text = "".join(chars)
+                              raw_end=offsets[position] + 1, after=text[position]))
     offsets.append(len(raw))
     return RepairResult(text=text, offset_map=offsets, stats=stats, repairs=repairs)
 
 
-def _is_structural_break(chars: list[str], position: int, line_start: int) -> bool:
+def _is_structural_break(text: str, position: int, line_start: int) -> bool:
     # Only the head (markers) and the tail (sentence end) of a long paragraph matter; slicing
     # just those keeps this linear in the paragraph's length.
     if position - line_start > 400:
-        prev_line = "".join(chars[line_start: line_start + 60]) + " … " + "".join(chars[position - 300: position])
+        prev_line = text[line_start: line_start + 60] + " … " + text[position - 300: position]
     else:
-        prev_line = "".join(chars[line_start: position])
-    after = "".join(chars[position + 1: position + 81])
+        prev_line = text[line_start: position]
+    after = text[position + 1: position + 81]
     if prev_line.strip() in known_abbreviations():
         return False        # "KT.\n TỔNG GIÁM ĐỐC": the signing authority belongs to its title
     keyword = _HEADER_KEYWORD_RE.match(after)
@@ -642,8 +699,13 @@ def _is_hard_upper_break(prev_line: str, next_line: str) -> bool:
     return False
 
 
+_LOWER_LETTER_RE = re.compile(_VOWEL_RUN_RE.pattern.replace("]+", "bcdfghjklmnpqrstvwxzđ]").lower())
+
+
 def _is_upper_line(line: str) -> bool:
     if len(line) > 160:
         return False        # header and signature lines are short; skip long paragraphs fast
+    if _LOWER_LETTER_RE.search(line):
+        return False        # a lower-case letter: not all letters are capitals
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 4 and all(c.isupper() for c in letters)

@@ -155,6 +155,7 @@ UNNUMBERED_RE = re.compile(
 KHONG_SO = "KhongSo"
 
 
+@lru_cache(maxsize=65536)
 def _fold(text: str) -> str:
     text = text.replace("Đ", "D").replace("đ", "d")
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
@@ -343,7 +344,8 @@ def detect_language(text: str) -> str:
     words = _WORD_RE.findall(sample)
     if not words:
         return "vi"
-    vi = len(_VI_WORD_RE.findall(sample)) / len(words)
+    # The words with a Vietnamese letter (what _VI_WORD_RE finds, without its backtracking).
+    vi = sum(1 for w in words if _VI_LETTER_RE.search(w)) / len(words)
     en_words = stopwords("en")
     en = sum(1 for w in sample.casefold().split() if w.strip(".,;:()\"'") in en_words) / len(words)
     # Vietnamese prose has diacritics on a third or more of its words (even OCR keeps many);
@@ -377,6 +379,7 @@ ITEM_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+@lru_cache(maxsize=65536)
 def marker_of(text: str) -> tuple[str, str, str] | None:
     """(kind, token, marker as written) for a line opening an item, else None."""
     for kind, pattern in ITEM_MARKERS:
