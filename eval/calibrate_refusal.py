@@ -37,28 +37,36 @@ def features(engine, records):
     return rows
 
 
+# A false refusal costs a user an answer the corpus has; the thresholds may refuse at most this
+# share of a group's answerable questions, and maximise refusal F1 within that budget.
+MAX_FALSE_REFUSAL_RATE = 0.05
+
+
 def best_thresholds(rows):
     best = None
-    for min_cov in np.arange(0.2, 1.01, 0.025):
+    answerable = sum(1 for _, a, _, _, _ in rows if a) or 1
+    for min_cov in np.arange(0.0, 1.01, 0.025):
         for min_dense in np.arange(0.80, 0.95, 0.0025):
             tp = fp = fn = false_refusals = 0
-            for _, answerable, cov, dense, _ in rows:
+            for _, is_answerable, cov, dense, _ in rows:
                 refused = not (cov >= min_cov or dense >= min_dense)
-                if refused and not answerable:
+                if refused and not is_answerable:
                     tp += 1
-                elif refused and answerable:
+                elif refused and is_answerable:
                     fp += 1
                     false_refusals += 1
-                elif not refused and not answerable:
+                elif not refused and not is_answerable:
                     fn += 1
             f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            within_budget = false_refusals / answerable <= MAX_FALSE_REFUSAL_RATE
             # Among equally good pairs prefer the one farthest from every observed point.
             margin = min(min(abs(cov - min_cov) / 0.8, abs(dense - min_dense) / 0.15)
                          for _, _, cov, dense, _ in rows) if rows else 0.0
-            key = (round(f1, 6), -false_refusals, round(margin, 6))
+            key = (within_budget, round(f1, 6), -false_refusals, round(margin, 6))
             if best is None or key > best[0]:
                 best = (key, float(min_cov), float(min_dense))
-    return best
+    (_, f1, neg_false, margin), cov, dense = best
+    return (f1, neg_false, margin), cov, dense
 
 
 def main(argv=None) -> None:
@@ -85,13 +93,21 @@ def main(argv=None) -> None:
     if args.write:
         current = {lang: vars(t) for lang, t in load_thresholds().items()}
         data = {"written_by": "python -m eval.calibrate_refusal --write (eval/calibrate_refusal.py)",
-                "datasets": args.datasets, "split": args.split,
+                "datasets": [_relative(d) for d in args.datasets], "split": args.split,
                 "rule": "answer when best coverage in the top 3 >= min_coverage or best dense "
                         "similarity >= min_dense",
                 "thresholds": {**current, **chosen}}
         THRESHOLDS_FILE.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         load_thresholds.cache_clear()
         print(f"wrote {THRESHOLDS_FILE}")
+
+
+def _relative(path: str) -> str:
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        return str(Path(path).resolve().relative_to(repo))
+    except ValueError:
+        return path
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ _FIGURE_CUES = {"bao_nhiêu", "bao nhiêu", "mức", "how", "much", "many", "rat
                 "tỷ_lệ", "tỷ lệ", "ngày", "when", "date", "thời_hạn", "mấy", "tối_đa", "tối_thiểu"}
 _FIGURE = re.compile(r"\d[\d.,]*\s*(%|đồng|triệu|tỷ|ngày|tháng|năm|giờ|lần|người)|\d{1,2}/\d{1,2}/\d{4}|"
                      r"ngày\s+\d{1,2}\s+tháng")
+_EFFECT = re.compile(r"có hiệu lực|hiệu lực thi hành|takes? effect|enters? into force|effective (from|as of|on)",
+                     re.IGNORECASE)
 _SENTENCE_SPAN = re.compile(r"[^\n]+?(?:[.;:!?](?=\s)|$)|[^\n]+", re.MULTILINE)
 _SENTENCE = re.compile(r"(?<=[.;:!?])\s+(?=\S)|\s+(?=[-–•+]\s)|\s+(?=[a-zđ]\)\s)")
 # "Which document …": runners-up are named when their fused score is this share of the best.
@@ -129,6 +131,14 @@ class GroundedComposer:
                                  if c.deadlines]
             if with_deadline:
                 return with_deadline[:1]
+        if query.intent == "effective":
+            # "When does it take effect?": the clause that says so, ranked or not.
+            stating = [c for c in ranked_clauses[:DEADLINE_LOOK] if _EFFECT.search(c.text)]
+            if not stating and query.numbers:
+                stating = [c for n in query.numbers for c in reversed(self.documents[n].clauses)
+                           if c.path != "header" and _EFFECT.search(c.text)]
+            if stating:
+                return stating[:1]
         actors = query.actors or query.context_actors
         if actors and query.numbers and query.intent in ("obligations", "topic", "who"):
             picked = []
@@ -372,8 +382,14 @@ class GroundedComposer:
         date_line = _date_line(document)
         if date_line and "date" in facets:
             needles.append(date_line)
-        citation = self._header_citation(document, lang, needles)
+        citations = [self._header_citation(document, lang, needles)]
         body = " ".join(f"{s} [1]" for s in sentences)
+        if "implements" in facets:
+            implemented = self._implements(document, lang, n=2)
+            if implemented:
+                sentence, citation = implemented
+                body += f" {sentence} [2]"
+                citations.append(citation)
         if lang == "en":
             body = f"{title}: {body}"
         else:
@@ -382,7 +398,20 @@ class GroundedComposer:
             body += (" (date taken from commentary evidence)" if lang == "en"
                      else " (ngày lấy từ bài bình luận)")
         return Answer(answer=body, language=lang, refused=False, intent=query.intent,
-                      citations=[citation], documents=[document.number])
+                      citations=citations, documents=[document.number])
+
+    def _implements(self, document: Document, lang: str, n: int) -> tuple[str, Citation] | None:
+        """The documents a directive says it implements or rests on: those its preamble (or,
+        without one, its first citing clause) names."""
+        refs = [r for r in document.references if r.citing_clause == "preamble"] or \
+            document.references[:3]
+        clause = self.clauses.get(f"{document.number}#{refs[0].citing_clause}") if refs else None
+        if clause is None:
+            return None
+        names = ", ".join(dict.fromkeys(
+            f"{(kind_en(r.kind) if lang == 'en' else r.kind) or ''} {r.number}".strip() for r in refs[:4]))
+        sentence = (f"It refers to {names}." if lang == "en" else f"Văn bản viện dẫn {names}.")
+        return sentence, self.citation(n, clause, lang)
 
     def _facet(self, document: Document, facet: str, lang: str) -> tuple[str, list[str]]:
         en = lang == "en"

@@ -42,9 +42,10 @@ class Engine:
 
     # ------------------------------------------------------------ index state
     def refresh(self) -> None:
-        """Rebuild the snapshot from the store and swap it in (one reference assignment)."""
+        """Build the next snapshot from the store (term statistics re-read only for documents
+        whose record changed) and swap it in (one reference assignment)."""
         with self._refresh_lock:
-            self.snapshot = IndexSnapshot.build(self.store)
+            self.snapshot = IndexSnapshot.build(self.store, previous=self.snapshot)
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -97,6 +98,7 @@ class Engine:
                 depth = max(depth, DOCUMENT_DEPTH)      # documents are ranked from many clauses
             ranked = self.rank(question, depth, query.numbers or None, query.expanded, snapshot)
             timings["retrieve_ms"] = _ms(t)
+            timings["store_ms"] = self.retriever.store_ms()     # inside Edge / the server
             answer = GroundedComposer(snapshot, self.store).compose(question, query, ranked)
         answer.timings = {**timings, "total_ms": _ms(started)}
         return answer

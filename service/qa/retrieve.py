@@ -1,15 +1,30 @@
-"""Retrieval over an immutable index snapshot.
+"""Retrieval over an immutable index snapshot, through the store's query plan.
 
-`IndexSnapshot.build(store)` reads everything answering needs once (documents, clauses, lexical
-indexes, IDF); `refresh` builds a new one and swaps the reference, so questions never wait on a
-lock and never see half an update. `Retriever.rank` fuses dense (Qdrant) and lexical rankings
-with RRF; on a Qdrant server the fusion runs server-side with the same prefetch plan.
+`Retriever.rank` sends one `HybridPlan` to the store (dense prefetch + IDF sparse prefetch over
+underthesea tokens, payload filter on document numbers, RRF with k=2): the same plan on Qdrant
+Edge and on a Qdrant server. Only the fused top-k clauses are then read back from the store
+(`retrieve`: their lexical tokens and dense vectors), for the two signals the composer and the
+refusal thresholds read: "dense" (cosine of the clause to the question) and "overlap"
+(IDF-weighted share of the question's content words the clause contains).
+
+`IndexSnapshot.build(store, previous)` holds what answering needs besides the store: the
+documents (their clause tree and texts), commentaries, the small English index over English
+renderings, and the document-frequency table behind "overlap". It never keeps the clause
+payloads: the document frequencies are counted once from the store and then updated per changed
+document on each refresh, keyed like the sparse vectors (crc32 of the token). `refresh` builds a
+new snapshot and swaps the reference, so questions never wait on a lock and never see half an
+update.
 """
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,8 +35,12 @@ from ingest.model import Clause, Commentary, Document
 from ingest.parse import actor_table
 from service.qa.render import lexicon_matches
 from service.qa.understand import question_language
-from service.store import ClauseStore, lexical_tokens
+from service.store import (DENSE, ClauseStore, HybridPlan, PayloadFilter, SparseQuery, lexical_tokens,
+                           point_id)
 
+# The English-renderings channel covers only clauses that have English; at full weight it lets
+# documents with an English version outrank the Vietnamese clause an English question is about.
+ENGLISH_WEIGHT = 0.5
 RRF_K = 2      # as Qdrant's RRF; k=2 beat k=10..60 on the seed dataset (bench/fusion.py)
 STOPWORDS = set("""và của các những là có được cho trong theo về với để tại từ này đó thì mà nào gì
 ai sao không một hay hoặc phải làm như bao nhiêu khi nào the of a an to in on for and or what
@@ -32,6 +51,7 @@ vss dispatch official document documents""".split())
 # Translations are read per clause at build time; past this size the English index uses
 # commentary only (one store read per clause would dominate a refresh).
 MAX_CLAUSES_FOR_TRANSLATION_SCAN = 5000
+_RETRIEVE_BATCH = 256
 
 Ranked = list[tuple[str, float, dict]]   # (clause id, fused score, signals), best first
 
@@ -46,52 +66,168 @@ def content_tokens(tokens: list[str]) -> set[str]:
     return {t for t in tokens if t not in STOPWORDS and not t.isdigit() and len(t) > 1}
 
 
+def term_id(token: str) -> int:
+    """A token's key in the sparse vectors and in the document-frequency table."""
+    return zlib.crc32(token.encode()) & 0x7FFFFFFF
+
+
+class IdfTable(Mapping):
+    """IDF of a token, log(1 + N / df), from document frequencies keyed by `term_id`; a mapping
+    over token strings (the composer weighs words with `idf.get(token, unknown_idf)`)."""
+
+    def __init__(self, frequencies: Mapping[int, int], english: Mapping[int, int], clauses: int):
+        self._df, self._english, self.n = frequencies, english, max(1, clauses)
+
+    def frequency(self, token: str) -> int:
+        key = term_id(token)
+        return self._df.get(key, 0) + self._english.get(key, 0)
+
+    def __getitem__(self, token: str) -> float:
+        df = self.frequency(token)
+        if not df:
+            raise KeyError(token)
+        return math.log(1 + self.n / df)
+
+    def __iter__(self):
+        raise TypeError("IdfTable is keyed by token hashes; look tokens up with get()")
+
+    def __len__(self) -> int:
+        return len(self._df) + len(self._english)
+
+
+@dataclass(frozen=True)
+class TermStatistics:
+    """Clause-level document frequency of every lexical term in the clause collection.
+
+    `per_document` keeps, for each document (number → content hash, term ids of its clauses,
+    each clause's unique ids concatenated), what it added to `df`, so a refresh re-reads only
+    the clause points of documents whose record changed and subtracts what removed ones added.
+    About 4 bytes per (clause, distinct term): ≈ 15 MB at 100k clauses."""
+
+    df: dict[int, int]
+    per_document: dict[str, tuple[str, np.ndarray]]
+    clauses: int
+
+    @classmethod
+    def count(cls, store: ClauseStore, documents: Mapping[str, Document],
+              previous: "TermStatistics | None" = None) -> "TermStatistics":
+        df: Counter = Counter(previous.df) if previous else Counter()
+        per_document = dict(previous.per_document) if previous else {}
+        clauses = previous.clauses if previous else 0
+        version = {n: (d.content_hash or "") + f":{len(d.clauses)}" for n, d in documents.items()}
+        stale = [n for n, (v, _) in per_document.items() if version.get(n) != v]
+        for number in stale:
+            _, ids = per_document.pop(number)
+            df.subtract(ids.tolist())
+            clauses -= _clause_count(ids)
+        wanted = [n for n in documents if n not in per_document]
+        if previous is None:
+            found = _scan_terms(store)
+        else:
+            point_ids = [point_id(c.id) for n in wanted for c in documents[n].clauses]
+            found = _retrieve_terms(store, point_ids)
+        for number in wanted:
+            ids = found.get(number)
+            if ids is None:
+                ids = np.zeros(0, dtype=np.int64)
+            per_document[number] = (version[number], ids)
+            df.update(ids[ids >= 0].tolist())
+            clauses += _clause_count(ids)
+        return cls({k: v for k, v in df.items() if v > 0}, per_document, clauses)
+
+
+def _clause_count(ids: np.ndarray) -> int:
+    return int((ids < 0).sum())        # one -1 separator closes each clause
+
+
+def _terms_of(records: Iterable) -> dict[str, np.ndarray]:
+    by_document: dict[str, list[int]] = {}
+    for record in records:
+        number = record.payload.get("number")
+        tokens = record.payload.get("bm25_tokens") or []
+        ids = by_document.setdefault(number, [])
+        ids.extend({term_id(t) for t in tokens})
+        ids.append(-1)
+    return {n: np.asarray(ids, dtype=np.int64) for n, ids in by_document.items()}
+
+
+def _scan_terms(store: ClauseStore) -> dict[str, np.ndarray]:
+    return _terms_of(store.iter_clauses())
+
+
+def _retrieve_terms(store: ClauseStore, point_ids: list[str]) -> dict[str, np.ndarray]:
+    records = []
+    for start in range(0, len(point_ids), _RETRIEVE_BATCH):
+        records.extend(store.retrieve_clauses(point_ids[start:start + _RETRIEVE_BATCH]))
+    return _terms_of(records)
+
+
+class ClauseTokens(Mapping):
+    """Lexical tokens of a clause, read from the store on demand (Vietnamese underthesea tokens
+    plus "en:" words of its English rendering): `tokens.get(clause_id, set())`."""
+
+    def __init__(self, store: ClauseStore, english_words: Mapping[str, set[str]],
+                 clauses: Mapping[str, Clause]):
+        self._store, self._english, self._clauses = store, english_words, clauses
+        self._cache: LRUCache = LRUCache(maxsize=4096)
+        self._lock = threading.Lock()
+
+    def many(self, clause_ids: list[str]) -> dict[str, set[str]]:
+        with self._lock:
+            found = {cid: self._cache[cid] for cid in clause_ids if cid in self._cache}
+        missing = [cid for cid in clause_ids if cid not in found and cid in self._clauses]
+        if missing:
+            records = self._store.retrieve_clauses([point_id(cid) for cid in missing])
+            fetched = {r.payload.get("clause_id"): r.payload.get("bm25_tokens") or [] for r in records}
+            with self._lock:
+                for cid in missing:
+                    tokens = set(fetched.get(cid, [])) | self._english.get(cid, set())
+                    self._cache[cid] = found[cid] = tokens
+        return found
+
+    def __getitem__(self, clause_id: str) -> set[str]:
+        found = self.many([clause_id])
+        if clause_id not in found:
+            raise KeyError(clause_id)
+        return found[clause_id]
+
+    def __iter__(self):
+        return iter(self._clauses)
+
+    def __len__(self) -> int:
+        return len(self._clauses)
+
+
 @dataclass(frozen=True)
 class IndexSnapshot:
-    """Everything a question reads, built once per refresh and never mutated afterwards."""
+    """Everything a question reads besides the store, built once per refresh and never mutated
+    afterwards."""
 
     documents: dict[str, Document]
     commentaries: list[Commentary]
     clauses: dict[str, Clause]
-    point_ids: dict[str, str]               # clause id → store point id
-    clause_of_point: dict[str, str]
-    lex_ids: list[str]
-    bm25: object | None
-    lex_vocab: frozenset[str]
-    clause_tokens: dict[str, set[str]]      # Vietnamese tokens + "en:" English words per clause
+    terms: TermStatistics
+    idf: IdfTable
+    unknown_idf: float                      # a word the corpus never uses
+    clause_tokens: ClauseTokens             # read from the store for the clauses asked about
+    english_words: dict[str, set[str]]      # "en:" words of each clause with an English rendering
     en_ids: list[str]
     en_bm25: object | None
     english_vocab: frozenset[str]
-    idf: dict[str, float]
-    unknown_idf: float                      # a word the corpus never uses
     english_texts: dict[str, str] = field(default_factory=dict)
     title_tokens: dict[str, set[str]] = field(default_factory=dict)   # number → kind/issuer/subject
 
     @classmethod
-    def build(cls, store: ClauseStore) -> "IndexSnapshot":
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)   # it logs each index build at DEBUG
+    def build(cls, store: ClauseStore, previous: "IndexSnapshot | None" = None) -> "IndexSnapshot":
+        """The snapshot of the store now; with `previous`, only documents whose record changed
+        are re-read for their term statistics and title tokens."""
         documents = {d.number: d for d in store.documents()}
         commentaries = store.commentaries()
         clauses = {c.id: c for d in documents.values() for c in d.clauses}
-        points = store.clause_payloads()
-        point_ids = {p.payload["clause_id"]: str(p.id) for p in points}
-        lex_ids = [p.payload["clause_id"] for p in points]
-        corpus = [p.payload.get("bm25_tokens") or ["_"] for p in points]
-        bm25 = None
-        if corpus:
-            bm25 = bm25s.BM25()
-            bm25.index(corpus, show_progress=False)
-        clause_tokens = {cid: set(tokens) for cid, tokens in zip(lex_ids, corpus)}
-        document_frequency: dict[str, int] = {}
-        for tokens in clause_tokens.values():
-            for token in tokens:
-                document_frequency[token] = document_frequency.get(token, 0) + 1
-        n = max(1, len(clause_tokens))
+        terms = TermStatistics.count(store, documents, previous.terms if previous else None)
 
-        # English renderings (aligned commentary, translation cache) as a second lexical index:
-        # English questions then match English words, not only glossary terms.
+        # English renderings (aligned commentary, translation cache) as a small in-process
+        # index: English questions then match English words, not only glossary terms.
         texts: dict[str, str] = {}
         for commentary in commentaries:
             for cid in {a.clause_id for a in commentary.alignments}:
@@ -105,29 +241,34 @@ class IndexSnapshot:
                     if cached:
                         texts[cid] = cached
         english_words = {cid: {"en:" + w for w in english_stems(text)} for cid, text in texts.items()}
-        for cid, words in english_words.items():
-            clause_tokens.setdefault(cid, set()).update(words)
-            for word in words:
-                document_frequency[word] = document_frequency.get(word, 0) + 1
+        english_df = Counter(term_id(w) for words in english_words.values() for w in words)
         en_ids = list(texts)
         en_bm25 = None
         if texts:
+            import bm25s
+
+            logging.getLogger("bm25s").setLevel(logging.WARNING)   # it logs each build at DEBUG
             en_bm25 = bm25s.BM25()
             en_bm25.index([sorted(english_stems(texts[cid])) or ["_"] for cid in en_ids],
                           show_progress=False)
+
+        old_titles = previous.title_tokens if previous else {}
         title_tokens = {}
         for number, document in documents.items():
-            title = " ".join(filter(None, [document.kind, number, document.issuer, document.subject]))
+            old = previous.documents.get(number) if previous else None
+            if old is not None and number in old_titles and _title(old) == _title(document):
+                title_tokens[number] = old_titles[number]
+                continue
+            title = _title(document)
             title_tokens[number] = set(lexical_tokens(title)) | {"en:" + w for w in english_stems(title)}
+        n = max(1, terms.clauses)
         return cls(
-            title_tokens=title_tokens,
-            documents=documents, commentaries=commentaries, clauses=clauses, point_ids=point_ids,
-            clause_of_point={point: cid for cid, point in point_ids.items()}, lex_ids=lex_ids,
-            bm25=bm25, lex_vocab=frozenset(t for tokens in corpus for t in tokens),
-            clause_tokens=clause_tokens, en_ids=en_ids, en_bm25=en_bm25,
+            documents=documents, commentaries=commentaries, clauses=clauses, terms=terms,
+            idf=IdfTable(terms.df, english_df, n), unknown_idf=float(np.log(1 + n)),
+            clause_tokens=ClauseTokens(store, english_words, clauses), english_words=english_words,
+            en_ids=en_ids, en_bm25=en_bm25,
             english_vocab=frozenset().union(*english_words.values()) if english_words else frozenset(),
-            idf={t: float(np.log(1 + n / df)) for t, df in document_frequency.items()},
-            unknown_idf=float(np.log(1 + n)), english_texts=texts)
+            english_texts=texts, title_tokens=title_tokens)
 
     # ------------------------------------------------------------ lexical evidence
     def question_tokens(self, question: str, expanded: str) -> set[str]:
@@ -156,22 +297,6 @@ class IndexSnapshot:
         total = sum(weight.values())
         return sum(w for t, w in weight.items() if t in clause_tokens) / total
 
-    def lexical(self, text: str, depth: int, numbers: list[str] | None):
-        if self.bm25 is None:
-            return []
-        tokens = [t for t in lexical_tokens(text) if t in self.lex_vocab]
-        if not tokens:
-            return []
-        k = min(len(self.lex_ids), depth * (4 if numbers else 1))
-        docs, scores = self.bm25.retrieve([tokens], k=k, show_progress=False)
-        results = []
-        for index, score in zip(docs[0], scores[0]):
-            cid = self.lex_ids[int(index)]
-            if score <= 0 or (numbers and cid.split("#")[0] not in numbers):
-                continue
-            results.append((cid, float(score)))
-        return results[:depth]
-
     def english_lexical(self, question: str, depth: int, numbers: list[str] | None):
         if self.en_bm25 is None:
             return []
@@ -184,13 +309,27 @@ class IndexSnapshot:
                 if sc > 0 and (not numbers or self.en_ids[int(i)].split("#")[0] in numbers)]
 
 
+def _title(document: Document) -> str:
+    return " ".join(filter(None, [document.kind, document.number, document.issuer, document.subject]))
+
+
 class Retriever:
-    """Dense + lexical retrieval fused by RRF; query embeddings cached (they dominate a question)."""
+    """One store query plan per question (dense + IDF sparse, fused by RRF in the store), plus
+    the in-process English index for English questions; query embeddings cached (they dominate
+    a question)."""
+
+    english_index = True      # fuse the English-rendering ranking into English questions
 
     def __init__(self, store: ClauseStore, cache_size: int = 2048):
         self.store = store
         self._vectors: LRUCache = LRUCache(maxsize=cache_size)
         self._vectors_lock = threading.Lock()
+        self._calls = threading.local()        # per thread: seconds inside store calls
+
+    def store_ms(self) -> float:
+        """Wall time this thread's last `rank` spent inside store calls (Edge holds the GIL
+        for each of them; the load test reports the share)."""
+        return round(getattr(self._calls, "seconds", 0.0) * 1000, 2)
 
     def query_vector(self, text: str) -> list[float]:
         with self._vectors_lock:
@@ -201,39 +340,51 @@ class Retriever:
                 self._vectors[text] = vector
         return vector
 
+    def plan(self, text: str, vector: list[float], top_k: int,
+             numbers: list[str] | None = None) -> HybridPlan:
+        """The store query for a question: both prefetches `max(3 × top_k, 30)` deep, as deep as
+        the in-process fusion this replaced."""
+        depth = max(top_k * 3, 30)
+        tokens = lexical_tokens(text)
+        return HybridPlan(limit=depth, dense=vector,
+                          sparse=SparseQuery.from_tokens(tokens) if tokens else None,
+                          prefetch_limit=depth, rrf_k=RRF_K,
+                          filter=PayloadFilter(numbers=numbers or ()))
+
     def rank(self, snapshot: IndexSnapshot, query: str, top_k: int = 10,
              numbers: list[str] | None = None, expanded: str | None = None) -> Ranked:
-        """Fused ranking: list of (clause_id, rrf score, signals)."""
+        """Fused ranking: list of (clause_id, rrf score, signals {"dense", "overlap", ...})."""
         text = expanded or query
         vector = self.query_vector(text)
-        depth = max(top_k * 3, 30)
-        signals: dict[str, dict] = {}
-        if self.store.server:
-            points = self.store.hybrid_search_server(vector, lexical_tokens(text), depth, numbers)
-            for point in points:
-                cid = snapshot.clause_of_point.get(str(point.id))
-                if cid:
-                    signals.setdefault(cid, {})["rrf"] = point.score
-        else:
-            for rank, point in enumerate(self.store.dense_search(vector, depth, numbers)):
-                cid = snapshot.clause_of_point.get(str(point.id))
-                if cid:
-                    signals.setdefault(cid, {}).update(dense=point.score, dense_rank=rank)
-            for rank, (cid, score) in enumerate(snapshot.lexical(text, depth, numbers)):
-                signals.setdefault(cid, {}).update(bm25=score, bm25_rank=rank)
-            if question_language(query) == "en":
-                for rank, (cid, score) in enumerate(snapshot.english_lexical(query, depth, numbers)):
-                    signals.setdefault(cid, {}).update(en_bm25=score, en_rank=rank)
+        plan = self.plan(text, vector, top_k, numbers)
+        started = time.perf_counter()
+        hits = self.store.hybrid_search(plan)
+        in_store = time.perf_counter() - started
+        scores = {hit.id: (hit.score if plan.fused else 1.0 / (RRF_K + rank))
+                  for rank, hit in enumerate(hits)}
+        english: dict[str, int] = {}
+        if self.english_index and question_language(query) == "en":
+            for rank, (cid, _) in enumerate(snapshot.english_lexical(query, plan.limit, numbers)):
+                english[point_id(cid)] = rank
+                scores[point_id(cid)] = scores.get(point_id(cid), 0.0) + ENGLISH_WEIGHT / (RRF_K + rank)
+        best = sorted(scores, key=lambda pid: -scores[pid])[:top_k]
+        started = time.perf_counter()
+        records = {r.id: r for r in self.store.retrieve_clauses(best, with_vectors=True)}
+        self._calls.seconds = in_store + time.perf_counter() - started
+        q = np.asarray(vector, dtype=np.float32)
+        q /= np.linalg.norm(q) or 1.0
         q_tokens = snapshot.question_tokens(query, text)
         fused = []
-        for cid, s in signals.items():
-            score = s.get("rrf", 0.0)
-            for rank_key in ("dense_rank", "bm25_rank", "en_rank"):
-                if rank_key in s:
-                    score += 1.0 / (RRF_K + s[rank_key])
+        for pid in best:
+            record = records.get(pid)
+            cid = record.payload.get("clause_id") if record else None
             if cid not in snapshot.clauses:
                 continue
-            s["overlap"] = snapshot.coverage(q_tokens, snapshot.clause_tokens.get(cid, set()))
-            fused.append((cid, score, s))
-        fused.sort(key=lambda item: -item[1])
-        return fused[:top_k]
+            dense = np.asarray(record.vector[DENSE], dtype=np.float32)
+            signals = {"dense": float(q @ dense / (np.linalg.norm(dense) or 1.0))}
+            if pid in english:
+                signals["en_rank"] = english[pid]
+            tokens = set(record.payload.get("bm25_tokens") or ()) | snapshot.english_words.get(cid, set())
+            signals["overlap"] = snapshot.coverage(q_tokens, tokens)
+            fused.append((cid, scores[pid], signals))
+        return fused

@@ -181,12 +181,15 @@ INTENTS = [
     ("issuer", r"(cơ quan nào ban hành|ai ban hành|do (cơ quan|đơn vị) nào ban hành|who issued|"
                r"which (agency|body|authority|ministry|office) issued|issued by whom|issuing (agency|body))"),
     ("deadline", r"(hạn chót|trước ngày|thời hạn|deadline|by when|due date|no later than|khi nào phải|"
-                 r"hạn (báo cáo|gửi|nộp))"),
+                 r"hạn (báo cáo|gửi|nộp)|by what (date|day|time)|before what date|chậm nhất|"
+                 r"phải hoàn thành (trước |vào )?(ngày |khi )?nào)"),
     ("effective", r"(có hiệu lực|hiệu lực (thi hành|kể từ)|enters? into force|takes? effect|"
                   r"come into (force|effect)|effective (from|date|on|as of))"),
-    ("date", r"(ban hành (vào )?ngày nào|ngày ban hành|when was .* issued|what date|issue date|"
-             r"dated when|ký ngày nào|ngày nào)"),
-    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed to|recipients|sent to)"),
+    ("date", r"(ban hành (vào )?ngày nào|ngày ban hành|when was .* (issued|signed|dated)|issue date|"
+             r"dated when|ký (vào )?ngày nào|(issued|signed|dated) (on )?what date|"
+             r"what date was .* (issued|signed)|ngày nào\s*\??$)"),
+    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed to|recipients|sent to|"
+                   r"to whom (was|is) .* addressed)"),
     ("subject", r"(trích yếu|về việc gì|subject of|what is .* about\b)"),
     ("references", r"(thực hiện (công điện|chỉ thị|nghị quyết|nghị định) nào|implement(s|ing)?\b.*\?$|"
                    r"which (telegram|decree|decision|resolution|directive|plan|earlier|(vss |official )?dispatch)|"
@@ -207,8 +210,12 @@ FACETS = [
     ("signer", r"(ai ký|người ký|do ai|signed|signer|signatory)"),
     ("date", r"(ngày nào|ngày ban hành|khi nào|when|what date|dated)"),
     ("issuer", r"(cơ quan nào ban hành|ai ban hành|who issued|which (agency|body|authority|ministry) issued|issuer)"),
-    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed to|recipients|sent to)"),
+    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed|addressees?|"
+                   r"recipients|sent to|to whom)"),
     ("subject", r"(trích yếu|về việc gì|subject|what is .* about\b)"),
+    ("implements", r"(thực hiện (nghị quyết|chỉ thị|công điện|quyết định|kết luận|kế hoạch) nào|"
+                   r"(nghị quyết|chỉ thị|kết luận) nào|implement(s|ing)? which|pursuant to which|"
+                   r"which (resolution|directive|conclusion|decree|law) does it implement)"),
 ]
 
 
