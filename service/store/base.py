@@ -193,7 +193,7 @@ class ClauseStore:
         if tokens is None:
             tokens = clause_tokens(document)
         points = [StoredPoint(point_id(c.id), clause_payload(document, c, t), list(v),
-                              SparseQuery.from_tokens(t))
+                              SparseQuery.bm25_document(t))
                   for c, v, t in zip(clauses, vectors, tokens)]
         with self.lock:
             try:
@@ -253,6 +253,14 @@ class ClauseStore:
 
     def clause_payloads(self, with_vectors: bool = False) -> list[Record]:
         return list(self._scroll(CLAUSES, with_vectors=with_vectors))
+
+    def retrieve_clauses(self, ids: list[str], with_vectors: bool = False) -> list[Record]:
+        """Clause points by point ID (payload, and the vectors when asked), in no set order."""
+        return self._retrieve(CLAUSES, ids, with_vectors) if ids else []
+
+    def iter_clauses(self, with_vectors: bool = False):
+        """Every clause point, page by page (never the whole collection in memory)."""
+        return self._scroll(CLAUSES, with_vectors=with_vectors)
 
     def clause_count(self) -> int:
         return self._count(CLAUSES)

@@ -17,6 +17,12 @@ from dataclasses import dataclass, field
 DENSE = "dense"          # named vector of the clause embedding
 SPARSE = "bm25"          # named sparse vector of underthesea tokens, IDF applied by Qdrant
 HNSW_EF = 128            # beam width at query time (recall checked in tests/test_store_hnsw.py)
+# Stored clause values are BM25 term weights (saturation k1 = 1.5 as in bm25s, length
+# normalisation b against a fixed average clause length, as Qdrant's own Bm25 does with avg_len),
+# so the sparse prefetch with Qdrant's IDF modifier scores as BM25: raw counts let long clauses
+# (headers, preambles) win on repeated words (bench/fusion.py, docs/scaling.md). 70 = mean
+# underthesea tokens per clause of samples/ (71).
+BM25_K1, BM25_B, BM25_AVG_TOKENS = 1.5, 0.75, 70.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,14 @@ class SparseQuery:
         counts = Counter(zlib.crc32(t.encode()) & 0x7FFFFFFF for t in tokens)
         indices = tuple(sorted(counts))
         return cls(indices, tuple(float(counts[i]) for i in indices))
+
+    @classmethod
+    def bm25_document(cls, tokens: list[str]) -> "SparseQuery":
+        """A stored clause's BM25 term weights tf·(k1+1) / (tf + k1·(1 − b + b·len/avg)); the
+        query stays term counts and Qdrant multiplies in the IDF."""
+        counts = cls.from_tokens(tokens)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(tokens) / BM25_AVG_TOKENS)
+        return cls(counts.indices, tuple(tf * (BM25_K1 + 1) / (tf + norm) for tf in counts.values))
 
 
 @dataclass(frozen=True)
