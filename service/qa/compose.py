@@ -58,7 +58,7 @@ SECOND_SHARE = 0.6
 SECOND_LOOK = 4
 MAX_SECONDS = 1
 DEADLINE_LOOK = 5        # ranked clauses searched for one that sets a deadline
-ITEM_CHARS = 700          # per cited clause in the answer text; longer clauses show their focus
+ITEM_CHARS = 1000         # per cited clause in the answer text; longer clauses show their focus
 
 
 class GroundedComposer:
