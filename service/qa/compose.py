@@ -66,13 +66,9 @@ class GroundedComposer:
         self.snapshot = snapshot
         self.store = store
 
-    @property
-    def documents(self) -> dict[str, Document]:
-        return self.snapshot.documents
-
-    @property
-    def clauses(self) -> dict[str, Clause]:
-        return self.snapshot.clauses
+    def __getattr__(self, name: str):
+        # documents, clauses, … are the snapshot's: the composer reads one corpus view.
+        return getattr(self.snapshot, name)
 
     def compose(self, question: str, query: Query, ranked: Ranked) -> Answer:
         docs = query.numbers or ([ranked[0][0].split("#")[0]] if ranked else [])
