@@ -367,7 +367,10 @@ class Retriever:
             for rank, (cid, _) in enumerate(snapshot.english_lexical(query, plan.limit, numbers)):
                 english[point_id(cid)] = rank
                 scores[point_id(cid)] = scores.get(point_id(cid), 0.0) + ENGLISH_WEIGHT / (RRF_K + rank)
-        best = sorted(scores, key=lambda pid: -scores[pid])[:top_k]
+        # RRF ties are common (ranks 0+3 and 3+0 score alike) and Qdrant orders them by internal
+        # offsets, which a re-upload of the same document changes: break them by point ID, so
+        # the same corpus always gives the same ranking.
+        best = sorted(scores, key=lambda pid: (-round(scores[pid], 9), pid))[:top_k]
         started = time.perf_counter()
         records = {r.id: r for r in self.store.retrieve_clauses(best, with_vectors=True)}
         self._calls.seconds = in_store + time.perf_counter() - started
