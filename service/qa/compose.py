@@ -426,10 +426,10 @@ class GroundedComposer:
             return f"ban hành ngày {numeric_date(document.issued)}{written}.", []
         if facet == "issuer" and document.issuer:
             if en:
-                return f"issued by {document.issuer}.", [document.issuer.split()[0]]
+                return f"issued by “{document.issuer}”.", [document.issuer.split()[0]]
             return f"do {document.issuer} ban hành.", [document.issuer.split()[0]]
         if facet == "recipients" and document.recipients:
-            items = "; ".join(document.recipients)
+            items = "; ".join(f"“{r}”" if en else r for r in document.recipients)
             return ((f"addressed to: {items}." if en else f"gửi tới: {items}."),
                     [document.recipients[0]])
         if facet == "subject" and document.subject:
@@ -524,7 +524,7 @@ class GroundedComposer:
                       documents=chosen)
 
     def _describe(self, document: Document, lang: str) -> str:
-        issuer = f" of {document.issuer}" if lang == "en" and document.issuer else (
+        issuer = f" of “{document.issuer}”" if lang == "en" and document.issuer else (
             f" của {document.issuer}" if document.issuer else "")
         subject = f" — “{document.subject}”" if document.subject else ""
         return f"{doc_title(document, lang)}{issuer}{subject}"
