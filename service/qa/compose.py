@@ -188,6 +188,8 @@ class GroundedComposer:
                 continue
             if any(clause.id.startswith(t + ".") or t.startswith(clause.id + ".") for t in taken):
                 continue        # a parent or point of what is already cited
+            if clause.path.split(".")[0] != chosen[-1].path.split(".")[0]:
+                continue        # another section or chapter: a different provision, not a neighbour
             if score.get(clause.id, 0.0) >= SECOND_SHARE * top_score:
                 extra.append(clause)
                 taken.add(clause.id)
