@@ -116,9 +116,14 @@ def _clean(text: str) -> str:
     if "*" not in text and text[:1] not in "#>|" and text[-1:] != "|" and \
             not text[:1].isspace() and not text[-1:].isspace():
         return " ".join(text.split())      # the usual line: only runs of spaces to collapse
-    text = re.sub(r"\*{1,3}|^#+\s*|^>\s*", "", text)
-    text = re.sub(r"^[\s|]+|[\s|]+$", "", text)
-    return re.sub(r"\s+", " ", text)
+    text = _MARKUP_RE.sub("", text)
+    text = _EDGE_PIPES_RE.sub("", text)
+    return _SPACES_RE.sub(" ", text)
+
+
+_MARKUP_RE = re.compile(r"\*{1,3}|^#+\s*|^>\s*")
+_EDGE_PIPES_RE = re.compile(r"^[\s|]+|[\s|]+$")
+_SPACES_RE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -149,8 +154,30 @@ def _actor_matcher() -> tuple[re.Pattern[str], dict[str, str]]:
             names.setdefault(re.sub(r"\\(.)", r"\1", name).casefold(), actor.vi)
     ordered = sorted(names, key=len, reverse=True)
     # Over lower-cased text, case-sensitive: the same matches as IGNORECASE, three times faster.
-    regex = re.compile(r"(?<!\w)(" + "|".join(re.escape(n.lower()) for n in ordered) + r")(?!\w)")
+    # The alternation is written as a trie (`_trie_pattern`): at each position the longest name
+    # that matches still wins, as with the names longest first, in a third less time.
+    regex = re.compile(r"(?<!\w)(" + _trie_pattern([n.lower() for n in ordered]) + r")(?!\w)")
     return regex, names
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """An alternation of `words` as a regex trie; a longer word is tried before its prefixes, so
+    the match at a position is the longest word there (that the rest of the pattern accepts),
+    exactly as with a plain alternation of the words sorted longest first."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if "" in node:
+            return "(?:" + "|".join(branches) + ")?" if branches else ""
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return build(trie)
 
 
 def find_actors(text: str) -> list[str]:
@@ -216,11 +243,15 @@ def _date_opening_sentence(before: str) -> date | None:
 
 def _kind_before(text: str) -> str | None:
     best = None
-    for name in kind_vi_names():
-        m = re.search(rf"{name}(?:\s+số)?\s*$", text, re.IGNORECASE)
-        if m and (best is None or len(name) > len(best)):
+    for name, pattern in _kind_before_patterns():
+        if (best is None or len(name) > len(best)) and pattern.search(text):
             best = name
     return best
+
+
+@lru_cache(maxsize=1)
+def _kind_before_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    return [(name, re.compile(rf"{name}(?:\s+số)?\s*$", re.IGNORECASE)) for name in kind_vi_names()]
 
 
 # ---------------------------------------------------------------- paragraphs and zones
@@ -334,7 +365,10 @@ def _inline_cue(text: str) -> int | None:
 
 
 def _is_separator(p: _Para) -> bool:
-    return not p.clean or bool(re.fullmatch(r"[-_=*.·…|#\s]{2,}|[-_=*|#]", p.clean))
+    return not p.clean or bool(_SEPARATOR_RE.fullmatch(p.clean))
+
+
+_SEPARATOR_RE = re.compile(r"[-_=*.·…|#\s]{2,}|[-_=*|#]")
 
 
 def _is_upper(text: str, limit: int = 300) -> bool:
@@ -1331,6 +1365,7 @@ class _Builder:
         self.language = language
         self.clauses: list[Clause] = []
         self.paths: set[str] = set()
+        self.by_path: dict[str, Clause] = {}                # path → clause (paths are unique)
         self.segments: dict[str, Segments] = {}
         self.context: dict[str, tuple[str, str]] = {}     # annex path → (vi title, en title)
 
@@ -1352,8 +1387,9 @@ class _Builder:
             text=clause_text, span=(start, end), raw_span=self.source.raw_span(start, end),
             parent=parent, actors=find_actors(clause_text), deadlines=find_deadlines(clause_text))
         self.clauses.append(clause)
+        self.by_path[path] = clause
         if parent:
-            owner = next((c for c in reversed(self.clauses) if c.path == parent), None)
+            owner = self.by_path.get(parent)
             if owner is not None:
                 owner.children.append(path)
         return clause
@@ -1634,6 +1670,8 @@ def segments_of(path: str) -> Segments:
     return out
 
 
+_PARAGRAPH_PATH_RE = re.compile(r"p\d+")
+_ANNEX_HEAD_RE = re.compile(r"annex\d*")
 _SPECIAL_VI = {"preamble": "phần mở đầu", "closing": "phần kết", "header": "phần đầu văn bản"}
 _SPECIAL_EN = {"preamble": "preamble", "closing": "closing paragraph", "header": "document header"}
 
@@ -1642,7 +1680,7 @@ def label_vi(path: str, segments: Segments | None = None,
              context: dict[str, tuple[str, str]] | None = None) -> str:
     if path in _SPECIAL_VI:
         return _SPECIAL_VI[path]
-    if re.fullmatch(r"p\d+", path):
+    if _PARAGRAPH_PATH_RE.fullmatch(path):
         return f"đoạn {path[1:]}"
     segments = segments or segments_of(path)
     annex = _annex_of(path, context)
@@ -1656,7 +1694,7 @@ def label_vi(path: str, segments: Segments | None = None,
 
 def _annex_of(path: str, context: dict[str, tuple[str, str]] | None) -> tuple[str, str] | None:
     head = path.split(".", 1)[0]
-    if not re.fullmatch(r"annex\d*", head):
+    if not _ANNEX_HEAD_RE.fullmatch(head):
         return None
     if context and head in context:
         return context[head]
@@ -1698,7 +1736,7 @@ def label_en(path: str, segments: Segments | None = None,
              context: dict[str, tuple[str, str]] | None = None) -> str:
     if path in _SPECIAL_EN:
         return _SPECIAL_EN[path]
-    if re.fullmatch(r"p\d+", path):
+    if _PARAGRAPH_PATH_RE.fullmatch(path):
         return f"paragraph {path[1:]}"
     segments = segments or segments_of(path)
     annex = _annex_of(path, context)
@@ -1787,4 +1825,7 @@ def extract_references(document: Document) -> list[Reference]:
 
 
 def _is_date_like(text: str) -> bool:
-    return bool(re.fullmatch(r"\d+/\d+/\d+", text.replace(" ", "")))
+    return bool(_DATE_LIKE_RE.fullmatch(text.replace(" ", "")))
+
+
+_DATE_LIKE_RE = re.compile(r"\d+/\d+/\d+")

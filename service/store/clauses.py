@@ -2,7 +2,11 @@
 vector and the llama-index TextNode payload (parent/child relationships)."""
 from __future__ import annotations
 
+import importlib
 import re
+import sys
+import threading
+import types
 import uuid
 
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -35,11 +39,61 @@ def defined_abbreviations(text: str) -> dict[str, str]:
     return found
 
 
+# `import underthesea` also imports its optional pipelines at once (translate pulls in torch and
+# transformers: ≈ 2 of the 2.5 s the import takes). Only word_tokenize is used here, so while
+# underthesea's package initialises those modules are stood in for by lazy ones: their functions
+# (underthesea.translate, .classify, ...) import the real module on first call.
+_OPTIONAL_PIPELINES = ("underthesea.pipeline.classification", "underthesea.pipeline.sentiment",
+                       "underthesea.pipeline.lang_detect", "underthesea.pipeline.dependency_parse",
+                       "underthesea.pipeline.translate", "underthesea.agent", "underthesea.address")
+_import_lock = threading.Lock()
+_word_tokenize = None
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for an optional underthesea module during `import underthesea`."""
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        name = self.__name__
+
+        def deferred(*args, **kwargs):
+            return getattr(importlib.import_module(name), attr)(*args, **kwargs)
+
+        deferred.__name__ = attr
+        return deferred
+
+
+def word_tokenizer():
+    """underthesea.word_tokenize, imported without its optional pipelines (see above)."""
+    global _word_tokenize
+    if _word_tokenize is None:
+        with _import_lock:
+            if _word_tokenize is None:
+                stubs = {}
+                if "underthesea" not in sys.modules:
+                    stubs = {n: _Deferred(n) for n in _OPTIONAL_PIPELINES if n not in sys.modules}
+                    sys.modules.update(stubs)
+                try:
+                    from underthesea import word_tokenize
+                finally:
+                    for name, stub in stubs.items():
+                        if sys.modules.get(name) is stub:
+                            del sys.modules[name]
+                _word_tokenize = word_tokenize
+    return _word_tokenize
+
+
+def warm_tokenizer() -> None:
+    """Import underthesea and load its CRF model (≈ 0.6 s), e.g. in a thread before an ingest."""
+    word_tokenizer()("khởi động")
+
+
 def lexical_tokens(text: str, abbreviations: dict[str, str] | None = None) -> list[str]:
     """Underthesea word segmentation, lowercased; document numbers kept whole and by number;
     abbreviations also contribute their long form (BHYT → bảo hiểm y tế)."""
-    from underthesea import word_tokenize
-
+    word_tokenize = word_tokenizer()
     if abbreviations:
         extra = [long for short, long in abbreviations.items() if re.search(rf"\b{short}\b", text)]
         if extra:
