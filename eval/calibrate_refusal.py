@@ -1,10 +1,15 @@
 """Calibrate the refusal thresholds on an evaluation dataset instead of guessing them.
 
     python -m eval.calibrate_refusal --store .dqa-store eval/datasets/seeds.jsonl [--split calibration] [--write]
+    python -m eval.calibrate_refusal --pair SEED_STORE eval/datasets/seeds.jsonl \
+        --pair CORPUS_STORE eval/datasets/corpus.jsonl --split calibration --write
+
+With several `--pair`s the thresholds are fitted on all their questions together, each asked of
+its own store: one set of thresholds must hold for a four-document store and a large one alike.
 
 For questions that name no document (the only ones the thresholds decide), it computes the
-engine's support features and grid-searches, per language, the (coverage, dense) pair that
-maximises refusal F1, breaking ties by fewer false refusals, then by the widest margin
+engine's support features and grid-searches, per group, the (coverage, dense) pair that
+makes the fewest wrong decisions within the false-refusal budget, breaking ties by the widest margin
 (distance from the nearest observed question), so the thresholds don't hug the data. `--write` stores them in the file the engine reads
 (service/qa/data/refusal_thresholds.json); nothing is copied by hand.
 """
@@ -17,13 +22,17 @@ from pathlib import Path
 import numpy as np
 
 from eval.dataset import load_datasets
+from service.qa.compose import GroundedComposer
+from service.qa.engine import DOCUMENT_DEPTH
 from service.qa.support import THRESHOLDS_FILE, load_thresholds, support_features, threshold_key
-from service.runtime import get_runtime
+from service.runtime import Runtime
 from service.schemas import Turn
 from service.settings import Settings
 
 
-def features(engine, records):
+def features(engine, records, hard: bool = False):
+    """(group, answerable, coverage, dense, id, hard) per question the thresholds decide; `hard`:
+    an unanswerable question of this set must stay refused (a gate's hand-written refusals)."""
     rows = []
     for record in records:
         history = [Turn(role=t.role, content=t.content) for t in record.history]
@@ -31,9 +40,15 @@ def features(engine, records):
         group = threshold_key(u)
         if u.missing or u.candidates or group is None:
             continue        # decided without thresholds
-        ranked = engine.rank(record.question, 8, u.numbers or None, u.expanded)
+        depth = DOCUMENT_DEPTH if u.intent == "documents" and not u.numbers else 8
+        ranked = engine.rank(record.question, depth, u.numbers or None, u.expanded)
+        composer = GroundedComposer(engine.snapshot, engine.store)
+        if composer.documents_agree(record.question, u, ranked):
+            continue        # decided by the two document rankings agreeing
+        if not composer.answers_type_asked(record.question, u, ranked):
+            continue        # refused for want of the kind of fact asked, whatever the thresholds
         coverage, dense = support_features(ranked)
-        rows.append((group, record.answerable, coverage, dense, record.id))
+        rows.append((group, record.answerable, coverage, dense, record.id, hard))
     return rows
 
 
@@ -44,11 +59,11 @@ MAX_FALSE_REFUSAL_RATE = 0.05
 
 def best_thresholds(rows):
     best = None
-    answerable = sum(1 for _, a, _, _, _ in rows if a) or 1
+    answerable = sum(1 for _, a, _, _, _, _ in rows if a) or 1
     for min_cov in np.arange(0.0, 1.01, 0.025):
         for min_dense in np.arange(0.80, 0.95, 0.0025):
-            tp = fp = fn = false_refusals = 0
-            for _, is_answerable, cov, dense, _ in rows:
+            tp = fp = fn = false_refusals = hard_answered = 0
+            for _, is_answerable, cov, dense, _, hard in rows:
                 refused = not (cov >= min_cov or dense >= min_dense)
                 if refused and not is_answerable:
                     tp += 1
@@ -57,46 +72,64 @@ def best_thresholds(rows):
                     false_refusals += 1
                 elif not refused and not is_answerable:
                     fn += 1
+                    hard_answered += hard
             f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
             within_budget = false_refusals / answerable <= MAX_FALSE_REFUSAL_RATE
             # Among equally good pairs prefer the one farthest from every observed point.
             margin = min(min(abs(cov - min_cov) / 0.8, abs(dense - min_dense) / 0.15)
-                         for _, _, cov, dense, _ in rows) if rows else 0.0
-            key = (within_budget, round(f1, 6), -false_refusals, round(margin, 6))
+                         for _, _, cov, dense, _, _ in rows) if rows else 0.0
+            # A gate's refusals hold first; then the false-refusal budget; then the fewest wrong
+            # decisions. Not this group's own F1: its few unanswerable questions make that noisy,
+            # and the overall refusal F1 (many refusals are structural) moves with errors, not it.
+            key = (-hard_answered, within_budget, -(fp + fn), round(f1, 6), round(margin, 6))
             if best is None or key > best[0]:
                 best = (key, float(min_cov), float(min_dense))
-    (_, f1, neg_false, margin), cov, dense = best
-    return (f1, neg_false, margin), cov, dense
+    (_, _, neg_errors, f1, margin), cov, dense = best
+    return (f1, neg_errors, margin), cov, dense
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("datasets", nargs="+")
+    parser.add_argument("datasets", nargs="*")
     parser.add_argument("--store", default=".dqa-store")
+    parser.add_argument("--pair", nargs=2, action="append", metavar=("STORE", "DATASET"), default=[],
+                        help="a store and a dataset asked of it; repeat to fit on several stores")
     parser.add_argument("--split", default=None, help="only records of this split (calibration)")
     parser.add_argument("--write", action="store_true", help=f"write {THRESHOLDS_FILE.name}")
+    parser.add_argument("--hard", nargs="*", default=[], metavar="DATASET",
+                        help="datasets whose unanswerable questions must all stay refused (gates)")
+    parser.add_argument("--keys", nargs="+", default=["vi", "en", "vi+doc", "en+doc"],
+                        help="which threshold groups to fit and write (the others are kept)")
+    parser.add_argument("--note", default="", help="why, written into the thresholds file")
     args = parser.parse_args(argv)
-    engine = get_runtime(Settings(store=Path(args.store))).engine
-    # Datasets without splits (the seed set) count whole; split ones give only the named split.
-    records = [r for r in load_datasets(args.datasets) if args.split is None or r.split in (None, args.split)]
-    rows = features(engine, records)
+    pairs = [(args.store, d) for d in args.datasets] + [tuple(p) for p in args.pair]
+    if not pairs:
+        parser.error("give datasets (asked of --store) or --pair STORE DATASET")
+    rows = []
+    for store, dataset in pairs:
+        engine = Runtime(Settings(store=Path(store))).engine
+        # Datasets without splits (the seed set) count whole; split ones give only the named split.
+        records = [r for r in load_datasets([dataset]) if args.split is None or r.split in (None, args.split)]
+        rows += features(engine, records, hard=dataset in args.hard)
+        engine.store.close()
     chosen = {}
-    for lang in ("vi", "en", "vi+doc", "en+doc"):
+    for lang in args.keys:
         subset = [r for r in rows if r[0] == lang]
         for r in sorted(subset, key=lambda r: r[2]):
-            print(f"{lang} {'ANS  ' if r[1] else 'UNANS'} cov={r[2]:.3f} dense={r[3]:.4f} {r[4]}")
-        (f1, neg_false, _), cov, dense = best_thresholds(subset)
+            print(f"{lang} {'ANS  ' if r[1] else 'UNANS'} cov={r[2]:.3f} dense={r[3]:.4f} {r[4]}"
+                  f"{' (hard)' if r[5] and not r[1] else ''}")
+        (f1, neg_errors, _), cov, dense = best_thresholds(subset)
         print(f"==> {lang}: coverage >= {cov:.3f} or dense >= {dense:.4f}  (F1 {f1:.3f}, "
-              f"false refusals {-neg_false})")
+              f"wrong decisions {-neg_errors})")
         if subset:
             chosen[lang] = {"min_coverage": round(cov, 4), "min_dense": round(dense, 4)}
     if args.write:
         current = {lang: vars(t) for lang, t in load_thresholds().items()}
         data = {"written_by": "python -m eval.calibrate_refusal --write (eval/calibrate_refusal.py)",
-                "datasets": [_relative(d) for d in args.datasets], "split": args.split,
+                "datasets": [_relative(d) for _, d in pairs], "split": args.split,
                 "rule": "answer when best coverage in the top 3 >= min_coverage or best dense "
                         "similarity >= min_dense",
-                "thresholds": {**current, **chosen}}
+                "thresholds": {**current, **chosen}, "fitted": sorted(chosen), "note": args.note}
         THRESHOLDS_FILE.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         load_thresholds.cache_clear()
         print(f"wrote {THRESHOLDS_FILE}")

@@ -141,6 +141,8 @@ NUMBER_RE = re.compile(
     r"(?<![\w/.])(\d{1,5})\s*/\s*(?:(\d{4})\s*/\s*)?"
     rf"({_ATOM}(?:\s*[-–]\s*{_ATOM})+|[A-ZĐ][A-ZĐa-z]*[A-ZĐ][A-ZĐa-z0-9]*)(?![\w])"
 )
+# A Party document's number: serial, kind code, issuing body ("52-CT/TW", "119-KH/TU").
+PARTY_NUMBER_RE = re.compile(r"(?<![\w/.-])\d{1,4}-[A-ZĐ]{2,4}/[A-ZĐ]{2,4}(?![\w])")
 # A header's own number: "Số: 08/2022/QĐ-TTg", "No. 3068/BHXH CSXH" (an English site wrote a
 # space for the hyphen), "Số hiệu: ..."; OCR writes Só / Sô / S6 for Số.
 HEADER_NUMBER_RE = re.compile(

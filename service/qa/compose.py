@@ -10,7 +10,7 @@ import re
 
 from ingest.commentary import english_rendering
 from ingest.model import Citation, Clause, Document
-from ingest.vocab import kind_en
+from ingest.vocab import PARTY_NUMBER_RE, kind_en
 from service.qa.render import (
     actor_en,
     addressed_actors,
@@ -26,7 +26,7 @@ from service.qa.render import (
     verbatim_quote,
 )
 from service.qa.retrieve import IndexSnapshot, Ranked
-from service.qa.support import is_supported
+from service.qa.support import answer_types, is_supported, offers_answer_type
 from service.qa.understand import (
     Query,
     asks_all_duties,
@@ -56,7 +56,13 @@ DOCUMENT_RRF_K = 2
 # A second clause is cited when its fused score is this share of the first (see _close_seconds).
 SECOND_SHARE = 0.6
 SECOND_LOOK = 4
-MAX_SECONDS = 1
+MAX_SECONDS = 2
+# A clause of another section is cited when it supplies what the cited ones lack and still
+# scores this share of the first; "lack" in words is this share of the question's IDF weight.
+COMPLEMENT_SHARE = 0.4
+COMPLEMENT_GAIN = 0.2
+TYPE_CUE = "type:"          # a focus entry naming an asked answer type, not a word
+ANSWER_TYPE_LOOK = 5      # ranked clauses searched for the kind of fact a question asks for
 DEADLINE_LOOK = 5        # ranked clauses searched for one that sets a deadline
 ITEM_CHARS = 1000         # per cited clause in the answer text; longer clauses show their focus
 
@@ -78,13 +84,14 @@ class GroundedComposer:
             return self.metadata_answer(query, self.documents[docs[0]], question)
         if query.intent == "references" and query.numbers and not query.referenced:
             return self.references_answer(query, self.documents[docs[0]], question, ranked)
-        if not is_supported(query, ranked):
+        supported = is_supported(query, ranked) or self.documents_agree(question, query, ranked)
+        if not supported or not self.answers_type_asked(question, query, ranked):
             if query.numbers and not query.inherited:
                 return self.refusal_within(query, ranked)
             return self.refusal(query, ranked)
         if query.intent == "documents" and not query.numbers:
             return self.documents_answer(question, query, ranked)
-        chosen = self.select_clauses(query, ranked)
+        chosen = self.select_clauses(query, ranked, question)
         if not chosen:
             return self.refusal(query, ranked)
         lang = query.language
@@ -96,8 +103,25 @@ class GroundedComposer:
             lead = self._obligation_lead(query, chosen, lang)
         return self._answer_from(query, lead, chosen, ranked, question)
 
+    def documents_agree(self, question: str, query: Query, ranked: Ranked) -> bool:
+        """'Which document …?' is supported when one document leads both document rankings,
+        by its clauses and by its title: two independent signals naming the same document."""
+        if query.intent != "documents" or query.numbers:
+            return False
+        scored = self.rank_documents(question, query, ranked)
+        return bool(scored) and scored[0][1] >= 2.0 / DOCUMENT_RRF_K - 1e-9
+
+    def answers_type_asked(self, question: str, query: Query, ranked: Ranked) -> bool:
+        """A question asking for an amount, a date, a number of days or a frequency is answered
+        only if one of the best-ranked clauses states one (a clause asked for by path always is)."""
+        if query.paths or query.intent == "documents" and not query.numbers:
+            return True
+        texts = [self.clauses[cid].text for cid, _, _ in ranked[:ANSWER_TYPE_LOOK]
+                 if cid in self.clauses and self.clauses[cid].path != "header"]
+        return offers_answer_type(answer_types(question), texts)
+
     # ------------------------------------------------------------ which clauses
-    def select_clauses(self, query: Query, ranked: Ranked) -> list[Clause]:
+    def select_clauses(self, query: Query, ranked: Ranked, question: str = "") -> list[Clause]:
         """Which clauses the answer cites. Precision first: a clause is cited only when the
         question's structure (path, actor, deadline, reference) or the ranking points at it."""
         ranked_clauses = [self.clauses[cid] for cid, _, _ in ranked if cid in self.clauses]
@@ -131,8 +155,7 @@ class GroundedComposer:
             # "When does it take effect?": the clause that says so, ranked or not.
             stating = [c for c in ranked_clauses[:DEADLINE_LOOK] if _EFFECT.search(c.text)]
             if not stating and query.numbers:
-                stating = [c for n in query.numbers for c in reversed(self.documents[n].clauses)
-                           if c.path != "header" and _EFFECT.search(c.text)]
+                stating = [c for c in map(self._effect_clause, map(self.documents.get, query.numbers)) if c]
             if stating:
                 return stating[:1]
         actors = query.actors or query.context_actors
@@ -173,27 +196,48 @@ class GroundedComposer:
             return [top] + self._children(top)
         else:
             chosen = [top]
-        return chosen + self._close_seconds(chosen, ranked, ranked_clauses)
+        return chosen + self._seconds(chosen, ranked, ranked_clauses, query, question)
 
-    def _close_seconds(self, chosen: list[Clause], ranked: Ranked,
-                       ranked_clauses: list[Clause]) -> list[Clause]:
-        """Clauses of the same document ranked nearly as high as the first: a question often
-        rests on two neighbouring provisions, and the ranking cannot tell which one alone."""
+    def _seconds(self, chosen: list[Clause], ranked: Ranked, ranked_clauses: list[Clause],
+                 query: Query, question: str) -> list[Clause]:
+        """Other clauses of the same document worth citing beside the first: one of the same
+        section ranked nearly as high (a question often rests on two neighbouring provisions),
+        or one that supplies what the cited ones lack: the kind of fact asked for, or a large
+        share of the question's words they do not contain ("bao nhiêu … và khi nào …")."""
         score = {cid: value for cid, value, _ in ranked}
         top_score = score.get(chosen[-1].id, 0.0)
         taken = {c.id for c in chosen}
+        types = answer_types(question)
+        weights = self._focus_weights(query, question) if question else {}
+        covered = set().union(*(lexical_tokens(c.text) for c in chosen))
         extra = []
         for clause in ranked_clauses[1:SECOND_LOOK]:
             if len(extra) >= MAX_SECONDS or clause.id in taken or clause.doc != chosen[-1].doc:
                 continue
             if any(clause.id.startswith(t + ".") or t.startswith(clause.id + ".") for t in taken):
                 continue        # a parent or point of what is already cited
-            if clause.path.split(".")[0] != chosen[-1].path.split(".")[0]:
-                continue        # another section or chapter: a different provision, not a neighbour
-            if score.get(clause.id, 0.0) >= SECOND_SHARE * top_score:
+            share = score.get(clause.id, 0.0) / (top_score or 1.0)
+            neighbour = clause.path.split(".")[0] == chosen[-1].path.split(".")[0]
+            texts = [c.text for c in chosen + extra]
+            supplies_type = bool(types) and not offers_answer_type(types, texts) \
+                and offers_answer_type(types, [clause.text])
+            words = set(lexical_tokens(clause.text))
+            gain = sum(w for t, w in weights.items() if t in words and t not in covered)
+            supplies_words = weights and gain >= COMPLEMENT_GAIN * sum(weights.values())
+            if neighbour and share >= SECOND_SHARE or share >= COMPLEMENT_SHARE and (
+                    supplies_type or supplies_words):
                 extra.append(clause)
                 taken.add(clause.id)
+                covered |= words
         return extra
+
+    def _focus_weights(self, query: Query, question: str) -> dict[str, float]:
+        """The question's content words as clause tokens (numbers and document numbers aside:
+        they name the document, not what is asked), with their IDF."""
+        tokens = self.snapshot.question_tokens(question, query.expanded)
+        idf = self.snapshot.idf
+        return {t: idf[t] for t in tokens if not t.startswith("en:") and not any(ch.isdigit() for ch in t)
+                and idf.get(t) is not None}
 
     def _children(self, clause: Clause) -> list[Clause]:
         return [self.clauses[f"{clause.doc}#{c}"] for c in clause.children]
@@ -250,11 +294,15 @@ class GroundedComposer:
         return text[start:end].strip() if end - start <= limit else verbatim_quote(text[start:], limit)
 
     def _relevance(self, sentence: str, focus: set[str]) -> float:
-        weight = {t: self.snapshot.idf.get(t, self.snapshot.unknown_idf) for t in focus}
+        types = [t[len(TYPE_CUE):] for t in focus if t.startswith(TYPE_CUE)]
+        weight = {t: self.snapshot.idf.get(t, self.snapshot.unknown_idf)
+                  for t in focus if not t.startswith(TYPE_CUE)}
         words = set(lexical_tokens(sentence))
         value = sum(w for t, w in weight.items() if t in words)
         if focus & _FIGURE_CUES and _FIGURE.search(sentence):
             value += max(weight.values(), default=1.0)
+        if types and offers_answer_type(types, [sentence]):
+            value += 2 * max(weight.values(), default=1.0)   # the sentence states what is asked
         return value
 
     def passage(self, text: str, focus: set[str] | None, limit: int) -> str:
@@ -298,7 +346,8 @@ class GroundedComposer:
         question's own English words for English clauses)."""
         tokens = self.snapshot.question_tokens(question, query.expanded)
         words = {t[3:] for t in tokens if t.startswith("en:")}
-        return {t for t in tokens if not t.startswith("en:")} | words | set(lexical_tokens(question))
+        types = {TYPE_CUE + t for t in answer_types(question)}     # the kind of fact asked for
+        return {t for t in tokens if not t.startswith("en:")} | words | set(lexical_tokens(question)) | types
 
     def _answer_from(self, query: Query, lead: str, clauses: list[Clause], ranked: Ranked,
                      question: str = "") -> Answer:
@@ -383,10 +432,19 @@ class GroundedComposer:
         citations = [self._header_citation(document, lang, needles)]
         body = " ".join(f"{s} [1]" for s in sentences)
         if "implements" in facets:
-            implemented = self._implements(document, lang, n=2)
+            implemented = self._implements(document, lang, n=len(citations) + 1)
             if implemented:
                 sentence, citation = implemented
-                body += f" {sentence} [2]"
+                body += f" {sentence} [{citation.n}]"
+                citations.append(citation)
+        if "effective" in facets and query.intent != "effective":
+            stating = self._effect_clause(document)
+            if stating is not None:
+                citation = self.citation(len(citations) + 1, stating, lang)
+                label = stating.label_en if lang == "en" else stating.label_vi
+                text = self.passage(strip_marker(stating), None, ITEM_CHARS)
+                body += (f" On entry into force, {label} reads: “{text}” [{citation.n}]" if lang == "en"
+                         else f" Về hiệu lực, {label} quy định: “{text}” [{citation.n}]")
                 citations.append(citation)
         if lang == "en":
             body = f"{title}: {body}"
@@ -398,16 +456,26 @@ class GroundedComposer:
         return Answer(answer=body, language=lang, refused=False, intent=query.intent,
                       citations=citations, documents=[document.number])
 
+    def _effect_clause(self, document: Document) -> Clause | None:
+        """The clause that says when the document takes effect (the last one that says so)."""
+        return next((c for c in reversed(document.clauses)
+                     if c.path != "header" and _EFFECT.search(c.text)), None)
+
     def _implements(self, document: Document, lang: str, n: int) -> tuple[str, Citation] | None:
         """The documents a directive says it implements or rests on: those its preamble (or,
-        without one, its first citing clause) names."""
+        without one, its first citing clause) names, Party documents ("52-CT/TW") included."""
         refs = [r for r in document.references if r.citing_clause == "preamble"] or \
             document.references[:3]
-        clause = self.clauses.get(f"{document.number}#{refs[0].citing_clause}") if refs else None
+        preamble = self.clauses.get(f"{document.number}#preamble")
+        party = list(dict.fromkeys(m.group(0) for m in PARTY_NUMBER_RE.finditer(preamble.text))) \
+            if preamble is not None else []
+        clause = self.clauses.get(f"{document.number}#{refs[0].citing_clause}") if refs else (
+            preamble if party else None)
         if clause is None:
             return None
         names = ", ".join(dict.fromkeys(
-            f"{(kind_en(r.kind) if lang == 'en' else r.kind) or ''} {r.number}".strip() for r in refs[:4]))
+            [f"{(kind_en(r.kind) if lang == 'en' else r.kind) or ''} {r.number}".strip() for r in refs[:4]]
+            + party[:3]))
         sentence = (f"It refers to {names}." if lang == "en" else f"Văn bản viện dẫn {names}.")
         return sentence, self.citation(n, clause, lang)
 
@@ -601,7 +669,11 @@ def asked_facets(question: str) -> list[str]:
     """Header facts a question asks for, in the order of the intents table."""
     from service.qa.understand import FACETS
 
-    return [name for name, pattern in FACETS if re.search(pattern, question, re.IGNORECASE)]
+    asked = [name for name, pattern in FACETS if re.search(pattern, question, re.IGNORECASE)]
+    if "effective" in asked and not re.search(r"ban hành|issued|dated|ký ngày|signed on", question,
+                                              re.IGNORECASE):
+        asked = [name for name in asked if name != "date"]   # "when does it take effect?"
+    return asked
 
 
 def _date_line(document: Document) -> str:

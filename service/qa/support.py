@@ -6,6 +6,7 @@ The thresholds are data, written by `eval/calibrate_refusal.py --write` into
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -59,3 +60,50 @@ def is_supported(query: Query, ranked: Ranked,
     coverage, dense = support_features(ranked)
     threshold = thresholds[key]
     return coverage >= threshold.min_coverage or dense >= threshold.min_dense
+
+
+# ------------------------------------------------------------ answer types
+# A question that asks for a kind of fact (an amount, a date, a number of days, how often) is
+# answered only by a clause that states one: a classic answer-type check, which catches the
+# question a document is about but does not answer ("how much is the fine?" of a text with none).
+_MONEY = r"\d[\d.,]*(?:\s*\([^)\d]{1,40}\))?\s*(?:đồng|đ(?![\w])|triệu|tỷ|nghìn|ngàn|vnđ|vnd|dong)\b|\d[\d.,]*\s*%|lần mức lương|mức lương cơ sở"
+# Dates, weekdays, months, quarters; periodic words ("hằng tháng") say how often, not when.
+_DATE = (r"\b\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{2,4})?\b|ngày\s+\d{1,2}\b|tháng\s+(?:\d{1,2}|[IVX]+)\b|"
+         r"quý\s+(?:[IV]+|\d)\b|\b\d{1,2}\s*(?:giờ|h)\s*\d{0,2}\b|thứ\s+(?:hai|ba|tư|năm|sáu|bảy)|chủ nhật|"
+         r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b")
+_SPELLED = r"(?:\s*\([^)\d]{1,25}\))?"     # "15 (mười lăm) ngày": the number in words after it
+_DAYS = rf"\b\d{{1,3}}{_SPELLED}\s*ngày\b|\b(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+ngày\b|\b\d{{1,3}}\s+(?:working\s+)?days?\b"
+_FREQUENCY = (r"\b\d{1,2}\s*năm\s*(?:một|1)\s*lần|\b(?:một|hai|ba|năm)\s+năm\s+(?:một|1)\s+lần|"
+              r"(?:một|1|hai|2)\s*lần\s*/\s*năm|hằng năm|hàng năm|mỗi năm|every\s+\d+\s+years|annually")
+ANSWER_TYPES = {
+    "money": (re.compile(r"bao nhiêu (?:tiền|đồng|triệu|tỷ)|(?:số tiền|mức (?:phạt|tiền|hỗ trợ|trợ cấp|chi|thu|phí|"
+                         r"lương|thưởng)|kinh phí|tổng mức vốn)[^?]{0,60}bao nhiêu|phạt(?: tiền)? bao nhiêu|how much (?:money|does|do|is|are|"
+                         r"must|will|would|support|funding|is paid)|what (?:cash |monthly |funeral |new )?"
+                         r"(?:allowance|bonus|fine|fee|amount|allowance rates?)\b", re.IGNORECASE),
+              re.compile(_MONEY, re.IGNORECASE)),
+    "date": (re.compile(r"(?:trước|vào|đến|từ)? ngày nào|by what (?:date|day)|on what dates?|before what date|"
+                        r"which day of", re.IGNORECASE),
+             re.compile(_DATE, re.IGNORECASE)),
+    "days": (re.compile(r"(?:bao nhiêu|mấy) ngày|how many (?:working )?days", re.IGNORECASE),
+             re.compile(_DAYS, re.IGNORECASE)),
+    "frequency": (re.compile(r"(?:bao nhiêu|mấy) năm (?:một|1) lần|how often|how many years", re.IGNORECASE),
+                  re.compile(_FREQUENCY, re.IGNORECASE)),
+}
+# A document reference's own date ("Nghị định số 45/2013/NĐ-CP ngày 10/5/2013") states no fact.
+_REFERENCE_DATE = re.compile(r"\d+[\w/.-]*/[\w.-]+\s*,?\s*(?:ngày|dated)\s*\d{1,2}(?:\s*/\s*\d{1,2}\s*/\s*\d{4}|"
+                             r"\s+tháng\s+\d{1,2}\s+năm\s+\d{4})", re.IGNORECASE)
+
+
+def answer_types(question: str) -> list[str]:
+    """The kinds of fact a question asks for ("bao nhiêu tiền" → money), in ANSWER_TYPES order."""
+    return [name for name, (asked, _) in ANSWER_TYPES.items() if asked.search(question)]
+
+
+def states(text: str, answer_type: str) -> bool:
+    """Does the text state a fact of this type (references' own dates aside)?"""
+    return bool(ANSWER_TYPES[answer_type][1].search(_REFERENCE_DATE.sub(" ", text)))
+
+
+def offers_answer_type(types: list[str], texts: list[str]) -> bool:
+    """True when no type is asked, or some text states at least one of the asked types."""
+    return not types or any(states(text, t) for t in types for text in texts)

@@ -187,7 +187,7 @@ INTENTS = [
                   r"come into (force|effect)|effective (from|date|on|as of))"),
     ("date", r"(ban hành (vào )?ngày nào|ngày ban hành|when was .* (issued|signed|dated)|issue date|"
              r"dated when|ký (vào )?ngày nào|(issued|signed|dated) (on )?what date|"
-             r"what date was .* (issued|signed)|ngày nào\s*\??$)"),
+             r"what date was .* (issued|signed))"),
     ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed to|recipients|sent to|"
                    r"to whom (was|is) .* addressed)"),
     ("subject", r"(trích yếu|về việc gì|subject of|what is .* about\b)"),
@@ -215,7 +215,12 @@ FACETS = [
     ("subject", r"(trích yếu|về việc gì|subject|what is .* about\b)"),
     ("implements", r"(thực hiện (nghị quyết|chỉ thị|công điện|quyết định|kết luận|kế hoạch) nào|"
                    r"(nghị quyết|chỉ thị|kết luận) nào|implement(s|ing)? which|pursuant to which|"
-                   r"which (resolution|directive|conclusion|decree|law) does it implement)"),
+                   r"which (resolution|directive|conclusion|decree|law) does it implement|"
+                   r"which [\w\s-]{0,40}(decision|directive|decree|resolution|circular|plan) does [^?]* "
+                   r"(follow|implement|rely on|rest on)|based on which|(dựa|căn cứ) (trên|vào) (văn bản|quyết định|"
+                   r"nghị định|thông tư) nào)"),
+    ("effective", r"(có hiệu lực|hiệu lực (thi hành|kể từ)|takes? effect|enters? into force|"
+                  r"comes? into (force|effect)|effective (from|date|on|as of))"),
 ]
 
 

