@@ -13,7 +13,10 @@ def register(app: typer.Typer) -> None:
     app.command("eval")(evaluate)
 
 
-def evaluate(datasets: list[Path],
+def evaluate(datasets: list[Path] = typer.Argument(None),
+             articles: Optional[Path] = typer.Option(None, "--articles",
+                                                     help="score drafted articles on this JSONL "
+                                                     "file (points, citations, English share, time)"),
              url: Optional[str] = typer.Option(None, "--url", help="score a running instance over HTTP"),
              baseline: str = typer.Option("", "--baseline", help="comma list: naive,bm25"),
              report: Path = typer.Option(Path("out/eval"), "--report", help="folder for the reports"),
@@ -30,6 +33,11 @@ def evaluate(datasets: list[Path],
     from eval.report import write_reports
     from service.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE, console, fail, local_runtime, print_json
 
+    if articles is not None:
+        evaluate_articles(articles, thresholds, report, json_out)
+        return
+    if not datasets:
+        fail("give dataset file(s), or --articles FILE", EXIT_USAGE)
     for dataset in datasets:
         if not dataset.is_file():
             fail(f"{dataset}: no such dataset file", EXIT_NOT_FOUND)
@@ -65,5 +73,37 @@ def evaluate(datasets: list[Path],
             console.print(f"model-judged support (not a headline metric): {judged['support_rate']} "
                           f"over {judged['pairs_checked']} sentence/clause pairs")
         console.print("reports: " + ", ".join(str(p) for p in paths))
+    if failures:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def evaluate_articles(path: Path, thresholds: Optional[Path], report: Path, json_out: bool) -> None:
+    """`dqa eval --articles FILE`: draft each entry's article and score it (eval/articles.py)."""
+    from eval.articles import (aggregate_articles, check_article_thresholds, load_articles,
+                               print_article_summary, run_articles, write_article_report)
+    from service.cli import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_USAGE, console, fail, local_runtime, print_json
+
+    if not path.is_file():
+        fail(f"{path}: no such articles file", EXIT_NOT_FOUND)
+    if thresholds is not None and not thresholds.is_file():
+        fail(f"{thresholds}: no such thresholds file", EXIT_NOT_FOUND)
+    try:
+        entries = load_articles(path)
+    except ValueError as error:
+        fail(str(error), EXIT_USAGE)
+    rt = local_runtime()
+    llm = rt.composer().llm if rt.llm_enabled else None
+    scores = run_articles(entries, rt.engine, llm=llm)
+    metrics = aggregate_articles(scores)
+    failures = check_article_thresholds(metrics, thresholds) if thresholds else []
+    written = write_article_report(scores, metrics, failures, report)
+    if json_out:
+        from dataclasses import asdict
+
+        print_json({"metrics": metrics, "failures": failures,
+                    "articles": [asdict(s) for s in scores], "report": str(written)})
+    else:
+        print_article_summary(scores, metrics, failures, console)
+        console.print(f"report: {written}")
     if failures:
         raise typer.Exit(EXIT_FAILED)

@@ -106,20 +106,64 @@ def test_english_article_on_3476(engine, english):
     _assert_citations_verbatim(engine, english)
 
 
-def test_actions_grouped_by_actor(english):
-    headings = [p for p in english.paragraphs if p.kind == "actor_heading"]
-    assert "“Giám đốc BHXH tỉnh”" in headings[0].text
-    assert "Directors of provincial Social Security" in headings[0].text
-    order = [(p.kind, p.citations) for p in english.paragraphs]
-    # Clause 3 (Vụ Tổ chức cán bộ) and clause 4 (Văn phòng) sit under their own headings.
-    for path, actor in (("3", "Vụ Tổ chức cán bộ"), ("4", "Văn phòng BHXH Việt Nam")):
-        at = order.index(("item", [f"{DOC}#{path}"]))
-        heading = english.paragraphs[at - 1]
-        assert heading.kind == "actor_heading" and f"“{actor}”" in heading.text
+def test_items_follow_the_directive_order_and_nesting(english):
+    items = _items(english)
+    assert [p.citations[0].split("#")[1] for p in items] == ["1", "2", *POINTS, "3", "4"]
+    assert [p.level for p in items] == [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]
+    assert english.selected[0] == f"{DOC}#preamble"
+    assert {c.id for c in english.citations if "#" in c.id} <= set(english.selected)
     # Commentary renderings are English, not machine translations.
     point = next(p for p in _items(english) if p.citations == [f"{DOC}#2.đ"])
     assert "administrative procedures" in point.text and not point.machine_translated
     assert point.level == 1
+    # A clause addressed to a body outside the commentary is named in English, and the
+    # Vietnamese is quoted and marked as such.
+    clause3 = next(p for p in items if p.citations == [f"{DOC}#3"])
+    assert clause3.untranslated and "“Vụ Tổ chức cán bộ”" in clause3.text
+
+
+def test_what_must_x_do_covers_every_clause_addressed_to_x(engine):
+    article = draft_article(engine, ArticleRequest(
+        question="Theo Công văn 3476/BHXH-TCCB, Giám đốc BHXH tỉnh phải làm gì?", lang="vi"))
+    assert article.addressee == "Giám đốc BHXH tỉnh"
+    cited = [p.citations[0].split("#")[1] for p in _items(article)]
+    # Clause 1 names the provincial directors; points a–đ reach them through clause 2.
+    assert cited == ["1", "2", *POINTS]
+    # Clauses 3 (Vụ Tổ chức cán bộ) and 4 (Văn phòng) address other bodies.
+    assert f"{DOC}#3" not in article.selected and f"{DOC}#4" not in article.selected
+    english = draft_article(engine, ArticleRequest(
+        question="What must provincial social insurance directors do under dispatch 3476?",
+        documents=[DOC], lang="en"))
+    assert [p.citations[0].split("#")[1] for p in _items(english)] == ["1", "2", *POINTS]
+
+
+def test_question_addressee_is_read_in_both_languages():
+    from service.articles.selection import question_addressee
+
+    vi = question_addressee("Chỉ thị 09/CT-UBND giao Sở Xây dựng nhiệm vụ gì?")
+    assert vi is not None and vi.text == "Sở Xây dựng"
+    en = question_addressee("What must the Ministry of Education and Training do under Notice 648?")
+    assert en is not None and en.text == "Ministry of Education and Training"
+    assert ("bo giao duc va dao tao",) in en.groups
+    assert question_addressee("What content does the dispatch have on discipline?") is None
+    assert question_addressee("Mức chi điều dưỡng là bao nhiêu?") is None
+
+
+def test_leading_addressee_reads_names_not_verbs():
+    from ingest.model import Clause
+    from service.articles.selection import leading_addressee
+
+    def clause(text, marker="5."):
+        return Clause(id="X#5", doc="X", path="5", label_vi="khoản 5", label_en="clause 5",
+                      text=text, marker=marker, span=(0, 1), raw_span=(0, 1))
+
+    assert leading_addressee(clause("**5. Sở Xây dựng**")) == "Sở Xây dựng"
+    assert leading_addressee(clause("5. Vụ Tổ chức cán bộ chủ động tham mưu, rà soát")) == \
+        "Vụ Tổ chức cán bộ"
+    assert leading_addressee(clause("5. Về thi công: Giao Bộ Tài chính chủ trì, phối hợp")) == \
+        "Bộ Tài chính"
+    assert leading_addressee(clause("5. Các cơ quan, đơn vị căn cứ chức năng")) == ""
+    assert leading_addressee(clause("5. Tăng cường thanh tra, kiểm tra")) is None
 
 
 def test_structure_matches_seed_004(english, seeds_dir):
@@ -156,6 +200,12 @@ def test_vietnamese_article(engine, vietnamese):
     assert item.text == body
     assert len(_point_items(vietnamese)) == 6
     _assert_citations_verbatim(engine, vietnamese)
+    # Vietnamese throughout: the purpose states why, in the preamble's words.
+    purpose = next(p for p in vietnamese.paragraphs if p.kind == "purpose")
+    assert "Để thực hiện nghiêm túc chỉ đạo của Thủ tướng Chính phủ" in purpose.text
+    from eval.articles import english_share
+    body = "\n".join(p.text for p in vietnamese.paragraphs if p.kind != "title")
+    assert english_share(body) == 0.0
 
 
 def test_documents_given_by_bare_number(engine):
@@ -240,3 +290,45 @@ def test_llm_smoothing_is_verified_or_dropped(engine, english):
                              llm=_StubLLM(lambda text: text.replace("Resolve", "Settle")))
     point = next(p for p in _items(faithful) if p.citations == [f"{DOC}#2.đ"])
     assert point.text.startswith("Settle administrative procedures")
+
+
+# ---------------------------------------------------------------- the English gist tells the truth
+
+def _clause(text: str):
+    from ingest.model import Clause
+    from ingest.parse import find_actors, find_deadlines
+
+    return Clause(id="X#1", doc="X", path="1", label_vi="khoản 1", label_en="clause 1", text=text,
+                  marker=text.split(" ", 1)[0], span=(0, len(text)), raw_span=(0, len(text)),
+                  actors=find_actors(text), deadlines=find_deadlines(text))
+
+
+def test_gist_calls_a_date_a_deadline_only_when_the_clause_sets_one():
+    from service.qa.render import english_gist
+
+    as_of = english_gist(_clause("1. Tính đến hết ngày 30/9/2018, tỷ lệ chậm đóng là 5,8%."))
+    assert "Deadline" not in as_of and "as of 30 September 2018" in as_of
+    starting = english_gist(_clause("2. Thực hiện từ ngày 01/01/2026 đối với các đơn vị."))
+    assert "Deadline" not in starting and "from 1 January 2026" in starting
+    for text in ("3. Báo cáo kết quả trước ngày 15/12/2025.",
+                 "3. Gửi báo cáo chậm nhất ngày 10 tháng 9 năm 2022.",
+                 "3. Hoàn thành trước ngày 31/8/2013 để tổng hợp."):
+        assert "Deadline:" in english_gist(_clause(text)), text
+
+
+def test_gist_figures_keep_their_unit_and_measure_or_are_left_out():
+    from service.qa.render import english_gist
+
+    rate = english_gist(_clause("1. Tỷ lệ chậm đóng là 5,8%, giảm 2,7% so với cùng kỳ."))
+    assert "late-payment rate 5.8%" in rate and "2,7" not in rate and "2.7" not in rate
+    money = english_gist(_clause("1. Mức chi điều dưỡng 2.220.000 đồng/người/lần."))
+    assert "2,220,000 VND per person per occasion" in money
+    bare = english_gist(_clause("1. Đạt 100% kế hoạch."))
+    assert "Figures" not in bare
+
+
+def test_gist_does_not_name_a_different_office():
+    from service.qa.render import english_gist
+
+    gist = english_gist(_clause("4. Văn phòng Chính phủ hướng dẫn các văn phòng bộ, ngành."))
+    assert "Office of Vietnam Social Security" not in gist

@@ -28,6 +28,8 @@ from ingest.model import Citation, Clause, Document, Reference
 from ingest.parse import actor_table
 from ingest.vocab import NUMBER_RE, kind_en, normalise_number, restore_diacritics
 from service.articles.model import Article, ArticleParagraph, ArticleRequest
+from service.articles.selection import (addressed_to, leading_addressee, question_addressee,
+                                        select_clauses)
 from service.qa.engine import Engine
 from service.qa.render import (
     addressed_actors,
@@ -35,6 +37,7 @@ from service.qa.render import (
     english_gist,
     format_date,
     glossary,
+    lexicon,
     one_line,
     strip_marker,
     verbatim_quote,
@@ -78,7 +81,7 @@ def draft_article(engine: Engine, request: ArticleRequest, llm: Any = None) -> A
         documents = _choose_documents(engine, question)
     if not documents:
         return _refused(question, lang)
-    drafter = ArticleDrafter(engine, lang)
+    drafter = ArticleDrafter(engine, lang, question)
     paragraphs = [ArticleParagraph(kind="title", text=question)]
     if request.asker and request.asker.strip():
         paragraphs.append(ArticleParagraph(kind="asker", text=f"– {request.asker.strip()}"))
@@ -90,7 +93,8 @@ def draft_article(engine: Engine, request: ArticleRequest, llm: Any = None) -> A
         paragraphs = [_smooth(llm, drafter.snapshot.clauses, p) for p in paragraphs]
     citations = drafter.citations(paragraphs)
     return Article(title=question, lang=lang, documents=[d.number for d in documents],
-                   paragraphs=paragraphs, citations=citations, refused=False)
+                   paragraphs=paragraphs, citations=citations, refused=False,
+                   selected=drafter.selected, addressee=drafter.addressee)
 
 
 def _refused(question: str, lang: str) -> Article:
@@ -158,10 +162,13 @@ def _commentary_supported(engine: Engine, question: str) -> Document | None:
 class ArticleDrafter:
     """Lays out one article from one snapshot of the corpus, in one language."""
 
-    def __init__(self, engine: Engine, lang: str):
+    def __init__(self, engine: Engine, lang: str, question: str = ""):
         self.snapshot = engine.snapshot
         self.store = engine.store
         self.lang = lang
+        self.target = question_addressee(question)
+        self.addressee: str | None = None
+        self.selected: list[str] = []
 
     # ------------------------------------------------------------ document facts
     def title(self, document: Document) -> str:
@@ -177,12 +184,13 @@ class ArticleDrafter:
         purpose = self.purpose(document)
         if purpose:
             paragraphs.append(purpose)
+            self.selected += [c for c in purpose.citations if c not in self.selected]
         paragraphs.extend(self.actions(document))
         return paragraphs
 
     def document_paragraph(self, document: Document) -> ArticleParagraph:
         lang = self.lang
-        subject = document.subject or ""
+        subject = _clean_subject(document.subject or "")
         partial = document.identity.method != "header" and subject
         if lang == "en":
             kind = kind_en(document.kind) or "Document"
@@ -195,7 +203,7 @@ class ArticleDrafter:
                 text += f", on {subject_en}"
             elif subject:
                 text += f", on the subject “{'…' if partial else ''}{subject}”"
-            text += "."
+            text = text[0].upper() + text[1:] + "."
             if document.identity.method in ("inferred", "provisional"):
                 text += (" (The source text has no header: its number and date come from "
                          "commentary evidence.)")
@@ -228,75 +236,68 @@ class ArticleDrafter:
         return None
 
     def purpose(self, document: Document) -> ArticleParagraph | None:
-        ref = next((r for r in document.references if r.citing_clause == "preamble"), None)
-        if ref is None:
-            return None
+        """The document it implements (or is based on) and why, from the preamble."""
         clause = self.snapshot.clauses.get(f"{document.number}#preamble")
         if clause is None:
             return None
+        ref = next((r for r in document.references if r.citing_clause == "preamble"), None)
+        why = _purpose_sentence(clause.text) if self.lang == "vi" else None
+        if ref is None:
+            if not why:
+                return None
+            text = f"{document.kind or 'Văn bản'} nêu rõ: {why}"
+            return ArticleParagraph(kind="purpose", text=text, citations=[clause.id])
         issued = ref.issued or _date_before_mention(clause.text, ref)
         authority = _authority_before(clause.text, ref)
+        relation = _relation_before(clause.text, ref)
         lang = self.lang
         if lang == "en":
             kind = kind_en(ref.kind) or "document"
-            text = f"{self.short_kind(document).capitalize()} was issued to implement {kind} {ref.number}"
+            verb = {"basis": "was issued pursuant to", "proposal": "was issued on the proposal in",
+                    "implements": "was issued to implement"}[relation]
+            text = f"{self.short_kind(document).capitalize()} {verb} {kind} {ref.number}"
             if issued:
                 text += f" of {format_date(issued, 'en')}"
             if authority:
                 text += f" of {authority[1]}"
             text += "."
         else:
-            text = f"{document.kind or 'Văn bản'} được ban hành nhằm thực hiện {ref.kind or 'văn bản'} {ref.number}"
+            verb = {"basis": "căn cứ", "proposal": "xét đề nghị tại",
+                    "implements": "nhằm thực hiện"}[relation]
+            text = f"{document.kind or 'Văn bản'} được ban hành {verb} {ref.kind or 'văn bản'} {ref.number}"
             if issued:
                 text += f" ngày {format_date(issued, 'vi')}"
             if authority:
                 text += f" của {authority[0]}"
             text += "."
+            if why:
+                text += f" {why}"
         return ArticleParagraph(kind="purpose", text=text, citations=[clause.id])
 
     # ------------------------------------------------------------ required actions
     def actions(self, document: Document) -> list[ArticleParagraph]:
-        groups: list[tuple[tuple[str, ...], list[Clause]]] = []
-        for clause in document.clauses:
-            if clause.parent is not None or clause.path in ("preamble", "closing"):
-                continue
-            actors = _ordered_actors(clause)
-            key = tuple(actors)
-            if groups and groups[-1][0] == key:
-                groups[-1][1].append(clause)
-            else:
-                groups.append((key, [clause]))
+        """Every selected clause in the directive's own order and nesting (sections, clauses,
+        points), one item each, indented by its depth under the selected clauses above it."""
+        chosen, matched = select_clauses(document, self.target)
+        if matched and self.target:
+            self.addressee = self.target.text
+        self.selected += [c.id for c in chosen if c.id not in self.selected]
+        chosen_paths = {c.path for c in chosen}
         paragraphs: list[ArticleParagraph] = []
-        for actors, clauses in groups:
-            paragraphs.append(ArticleParagraph(
-                kind="actor_heading", text=self.heading(document, list(actors)),
-                citations=[c.id for c in clauses]))
-            for clause in clauses:
-                paragraphs.append(self.item(clause, 0))
-                for child in clause.children:
-                    point = self.snapshot.clauses.get(f"{document.number}#{child}")
-                    if point is not None:
-                        paragraphs.append(self.item(point, 1))
+        for clause in chosen:
+            if not _has_words(item_text(clause)):
+                continue                      # page furniture the parser kept as an item
+            depth, parent = 0, clause.parent
+            by_path = {c.path: c for c in document.clauses}
+            while parent is not None:
+                if parent in chosen_paths:
+                    depth += 1
+                parent = by_path[parent].parent if parent in by_path else None
+            paragraphs.append(self.item(clause, min(depth, 5)))
         return paragraphs
 
-    def heading(self, document: Document, actors: list[str]) -> str:
-        names = {a.vi: a.en for a in actor_table()}
-        if self.lang == "en":
-            if actors:
-                named = [f"{names.get(a, a)} (“{a}”)" for a in actors]
-                return f"Requirements for {_join_en(named)}:"
-            if document.recipients:
-                return ("The addressees of " + self.short_kind(document) + " ("
-                        + "; ".join(f"“{r}”" for r in document.recipients) + "):")
-            return "Other requirements:"
-        if actors:
-            return f"{', '.join(actors)} có trách nhiệm:"
-        if document.recipients:
-            return f"{'; '.join(document.recipients)} có trách nhiệm:"
-        return "Các yêu cầu khác:"
-
     def item(self, clause: Clause, level: int) -> ArticleParagraph:
-        body = strip_marker(clause)
+        body = item_text(clause)
         if self.lang == "vi":
             return ArticleParagraph(kind="item", text=body, citations=[clause.id], level=level)
         rendering = self._commentary_rendering(clause)
@@ -307,7 +308,12 @@ class ArticleDrafter:
             return ArticleParagraph(kind="item", text=one_line(cached), citations=[clause.id],
                                     machine_translated=True, level=level)
         gist = english_gist(clause)
-        text = f"{gist} {UNTRANSLATED_NOTE}: “{one_line(body)}”"
+        phrase = leading_addressee(clause)
+        if phrase and self.target and addressed_to(self.target, phrase):
+            # The question's own English name for the body this clause addresses.
+            gist = f"Addressed to {self.target.text} (“{phrase}”). " + re.sub(
+                r"^Addressed to [^.]*\.\s*|^No English rendering is available yet\.", "", gist)
+        text = f"{gist.strip()} {UNTRANSLATED_NOTE}: “{one_line(body)}”"
         return ArticleParagraph(kind="item", text=text, citations=[clause.id], untranslated=True,
                                 level=level)
 
@@ -364,13 +370,20 @@ class ArticleDrafter:
         return None
 
 
-def _ordered_actors(clause: Clause) -> list[str]:
-    """Addressed actors in the order the clause names them; 'BHXH tỉnh' folds into the more
-    specific 'Giám đốc BHXH tỉnh'."""
-    addressed = addressed_actors(clause)
-    addressed = [a for a in addressed if not any(a != b and a in b for b in addressed)]
-    ordered = [a for a in clause.actors if a in addressed]
-    return ordered + [a for a in addressed if a not in ordered]
+def item_text(clause: Clause) -> str:
+    """The clause's words without its item marker and without the source's Markdown emphasis
+    ("**4. Sở Xây dựng**" → "Sở Xây dựng"): the authors' words, unchanged otherwise."""
+    text = re.sub(r"\*{2,}|(?<!\w)\*(?=\s|$)|(?<=\s)\*(?!\s)", "", clause.text).strip()
+    text = re.sub(r"^\*\s*", "", text)
+    structural = re.match(r"(?:Điều|Chương|Mục|Phần)\b|[IVXLC]+\.?$", clause.marker or "")
+    if clause.marker and text.startswith(clause.marker) and not structural:
+        text = text[len(clause.marker):]
+    return " ".join(text.split()) if "\n" not in text.strip() else text.strip()
+
+
+def _has_words(text: str) -> bool:
+    text = re.sub(r"\bPAGE BREAK\b", " ", text)
+    return bool(re.search(r"[^\W\d_]{2,}", text))
 
 
 def _join_en(items: list[str]) -> str:
@@ -392,6 +405,9 @@ def _issuer_en(issuer: str | None) -> str | None:
     for english, vietnamese in glossary().items():
         if str(vietnamese).casefold() == folded:
             return english
+    for english, renderings in lexicon().items():
+        if any(str(r).casefold() == folded for r in renderings) and english[:1].isalpha():
+            return "the " + " ".join(w if w.isupper() else w.capitalize() for w in english.split())
     return f"“{issuer}”"
 
 
@@ -432,6 +448,39 @@ def _authority_before(text: str, ref: Reference) -> tuple[str, str] | None:
         if vietnamese in sentence:
             return vietnamese, english
     return None
+
+
+def _relation_before(text: str, ref: Reference) -> str:
+    """How the preamble cites the document: 'basis' ("Căn cứ …"), 'proposal' ("Xét đề nghị …",
+    "Theo đề nghị …") or 'implements' (anything else: "Thực hiện …", "ban hành Công điện …")."""
+    start = _mention_start(text, ref)
+    if start < 0:
+        return "implements"
+    sentence = re.split(r"[.;]\s", text[:start])[-1].lower()
+    if re.search(r"\bcăn cứ\b", sentence):
+        return "basis"
+    if re.search(r"\b(?:xét|theo) đề nghị\b|\bxét tờ trình\b", sentence):
+        return "proposal"
+    return "implements"
+
+
+def _purpose_sentence(text: str, limit: int = 420) -> str | None:
+    """The preamble's own statement of purpose, verbatim: the sentence that opens with "Để …" or
+    says "nhằm …" (cut at a word boundary, marked with an ellipsis when cut)."""
+    flat = " ".join(text.replace("*", " ").split())
+    for sentence in re.split(r"(?<=[.;])\s+", flat):
+        if re.match(r"Để\s", sentence) or re.search(r"\bnhằm\s", sentence):
+            sentence = sentence.rstrip(" ;,:")
+            if len(sentence) > limit:
+                sentence = sentence[: sentence.rfind(" ", 0, limit)].rstrip(" ,;") + " …"
+            return sentence if sentence.endswith((".", "…")) else sentence + "."
+    return None
+
+
+def _clean_subject(subject: str) -> str:
+    """The subject without the "V/v" / "về việc" / "về" it is introduced with."""
+    subject = " ".join(subject.replace("*", " ").split())
+    return re.sub(r"^(?:V/v:?|về việc|về)\s+", "", subject, flags=re.IGNORECASE).strip()
 
 
 def _header_quote(document: Document) -> str:

@@ -36,6 +36,14 @@ class Article(BaseModel):
     paragraphs: list[ArticleParagraph] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     refused: bool = False
+    # Clause IDs the drafting selected from the documents as the article's evidence (the clauses
+    # addressed to the asked-about body, directly or through a parent, plus those addressed to
+    # every recipient; all operative clauses when the question names no body). Every citation
+    # is one of these or a document number.
+    selected: list[str] = Field(default_factory=list)
+    # The body the question asks about, as the question words it ("Giám đốc BHXH tỉnh"), when
+    # one was recognised and found addressed in the directive.
+    addressee: str | None = None
 
     def marker(self, cited_id: str) -> int | None:
         for citation in self.citations:

@@ -63,7 +63,7 @@ h1{font-size:1.5rem;line-height:1.3}h2{font-size:1.15rem;margin-top:2rem}
 .asker{font-style:italic;color:#444}.heading{font-weight:bold;margin-bottom:.3rem}
 sup a{text-decoration:none;color:#1a4f8b}.mt{font-style:italic}.note{color:#666;font-size:.9em}
 ol.sources{font-size:.9rem}ol.sources blockquote{margin:.2rem 0 .6rem 1rem;color:#333}
-code{font-size:.9em}ul.items li{margin:.3rem 0}ul.items li.point{margin-left:1.5rem;list-style:circle}
+code{font-size:.9em}ul.items li{margin:.3rem 0}ul.items li.point{list-style:circle}
 @media print{body{margin:0;max-width:none;font-size:11pt}a{color:inherit}
 h1,h2,.heading{page-break-after:avoid}li{page-break-inside:avoid}}
 """.strip()
@@ -87,7 +87,8 @@ def render_html(article: Article) -> str:
             note = _note(article, paragraph)
             content = (f'<span class="mt">{text}</span> <span class="note">({esc(note)})</span>'
                        if note else text)
-            css = ' class="point"' if paragraph.level else ""
+            css = (f' class="point" style="margin-left:{1.5 * paragraph.level:g}rem"'
+                   if paragraph.level else "")
             body.append(f"<li{css}>{content}{sups(paragraph)}</li>")
             continue
         if in_list:
@@ -131,7 +132,7 @@ def render_docx(article: Article) -> bytes:
             doc.add_paragraph().add_run(paragraph.text).italic = True
             continue
         if paragraph.kind == "item":
-            style = "List Bullet 2" if paragraph.level else "List Bullet"
+            style = ("List Bullet", "List Bullet 2", "List Bullet 3")[min(paragraph.level, 2)]
             p = doc.add_paragraph(style=style)
             run = p.add_run(one_line(paragraph.text))
             if paragraph.machine_translated:

@@ -132,33 +132,145 @@ def addressed_actors(clause: Clause) -> list[str]:
     return addressed
 
 
+# A date is a deadline only where the clause sets one. "tính đến (hết) ngày" (as of) and "từ
+# ngày" / "kể từ ngày" (from) are not deadlines, whatever the parser's pattern caught.
+_DEADLINE_LEAD = re.compile(
+    r"(?:trước ngày|trước|chậm nhất(?: là)?(?: vào| trước)?(?: ngày)?|hạn chót(?: là)?(?: ngày)?|"
+    r"không muộn hơn(?: ngày)?|hoàn thành trước(?: ngày)?|before|no later than|not later than|by)\s*$",
+    re.IGNORECASE)
+_NOT_DEADLINE_LEAD = re.compile(r"(?:tính đến|tính tới|kể từ|từ|đến|tới|as of|from|since|until)"
+                                r"(?:\s+hết)?(?:\s+ngày)?\s*$", re.IGNORECASE)
+_DMY = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})|"
+                  r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)
+_DATE_RELATION_EN = [
+    (re.compile(r"(?:tính đến|tính tới)(?:\s+hết)?(?:\s+ngày)?\s*$", re.IGNORECASE), "as of"),
+    (re.compile(r"(?:kể từ|từ)(?:\s+ngày)?\s*$", re.IGNORECASE), "from"),
+]
+# What a figure measures, when the words just before it name it (Vietnamese → English).
+_MEASURES = [
+    ("tỷ lệ chậm đóng", "late-payment rate"), ("tỷ lệ", "rate"), ("tăng trưởng", "growth"),
+    ("mức hỗ trợ", "support level"), ("mức chi", "spending level"), ("mức đóng", "contribution rate"),
+    ("mức trợ cấp", "allowance"), ("mức quà", "gift value"), ("số tiền", "amount"),
+    ("kinh phí", "funding"), ("chỉ tiêu", "target"), ("suy giảm khả năng lao động", "working-capacity loss"),
+]
+_FIGURE = re.compile(r"(?<![\d/.,])(\d{1,3}(?:\.\d{3})+|\d+(?:,\d+)?)\s?"
+                     r"(%|đồng(?:/(?:đơn vị|[\wđ]+))*|triệu đồng|tỷ đồng|giờ|ngày|tháng|năm|người|hộ|km)(?!\w)")
+_UNITS_EN = {"%": "%", "đồng": "VND", "triệu đồng": "million VND", "tỷ đồng": "billion VND",
+             "giờ": "hours", "ngày": "days", "tháng": "months", "năm": "years", "người": "people",
+             "hộ": "households", "km": "km"}
+
+
+_PER_EN = {"người": "person", "lần": "occasion", "tháng": "month", "năm": "year", "đơn vị": "unit",
+           "hộ": "household", "ngày": "day", "giờ": "hour", "suất": "allocation", "thẻ": "card"}
+
+
+def _date_at(m: re.Match[str]) -> date | None:
+    groups = [g for g in m.groups() if g]
+    try:
+        day, month, year = (int(g) for g in groups[:3])
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def clause_deadlines(clause: Clause) -> list[date]:
+    """The dates the clause sets as deadlines: those written right after "trước (ngày)",
+    "chậm nhất", "hoàn thành trước", "before", "no later than"… and not after "tính đến",
+    "từ ngày", "kể từ"."""
+    found: list[date] = []
+    text = clause.text
+    for m in _DMY.finditer(text):
+        lead = text[max(0, m.start() - 40): m.start()]
+        value = _date_at(m)
+        if value is None or value in found:
+            continue
+        if _DEADLINE_LEAD.search(lead) and not _NOT_DEADLINE_LEAD.search(lead):
+            found.append(value)
+    for deadline in clause.deadlines:        # English-worded deadlines the parser read
+        lead_ok = re.match(r"(?:before|no later than|not later than|by)\b", deadline.text, re.I)
+        if lead_ok and deadline.date not in found:
+            found.append(deadline.date)
+    return found
+
+
+def _figures(text: str) -> list[str]:
+    """Figures with their unit and what they measure, when the words before them say; the others
+    are left out (a bare "5,8%" tells an English reader nothing true)."""
+    out: list[str] = []
+    low = text.lower()
+    for m in _FIGURE.finditer(text):
+        unit = m.group(2)
+        before = low[max(0, m.start() - 60): m.start()]
+        measure = None
+        best = -1
+        for vi, en in _MEASURES:
+            at = before.rfind(vi)
+            if at > best:
+                best, measure = at, en
+        if measure is None or best < 0:
+            continue
+        if re.search(r"\d", before[best:]):      # another figure stands between: not this one's
+            continue
+        number = m.group(1)
+        if unit == "%" or unit.startswith(("đồng", "triệu", "tỷ")):
+            number = number.replace(".", ",") if "." in number else number.replace(",", ".")
+        head = unit.split("/")[0]
+        unit_en = _UNITS_EN.get(head, head)
+        per = "".join(f" per {_PER_EN.get(p, p)}" for p in unit.split("/")[1:])
+        if any(p not in _PER_EN for p in unit.split("/")[1:]):
+            continue                                  # a unit with no English: left out
+        value = f"{number}%" if unit == "%" else f"{number} {unit_en}{per}"
+        entry = f"{measure} {value}"
+        if entry not in out:
+            out.append(entry)
+    return out[:5]
+
+
+def _gist_actors(clause: Clause) -> list[str]:
+    """Addressed actors whose name is written out in the clause: a bare head word ("Văn phòng")
+    followed by another capitalised name ("Văn phòng Chính phủ") names a different body."""
+    body = strip_marker(clause)[:200]
+    kept = []
+    for actor in actor_table():
+        if actor.vi not in addressed_actors(clause):
+            continue
+        for pattern in actor.patterns:
+            m = pattern.search(body)
+            if m and not re.match(r"\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ]", body[m.end():]):
+                kept.append(actor.vi)
+                break
+    return kept
+
+
 def english_gist(clause: Clause) -> str:
     """An English account built only from what the parser extracted and the glossary: actors,
-    deadlines, cited documents and domain terms. No model involved, nothing invented."""
+    deadlines the clause sets, cited documents, figures with what they measure, and domain terms.
+    No model involved, nothing invented: what cannot be said truly is left out."""
     parts = []
-    actors = addressed_actors(clause) or clause.actors
+    actors = _gist_actors(clause)
     names = {a.vi: a.en for a in actor_table()}
     if actors:
         parts.append("Addressed to " + ", ".join(f"{names.get(a, a)} (“{a}”)" for a in actors[:3]) + ".")
-    for deadline in clause.deadlines:
-        parts.append(f"Deadline: {format_date(deadline.date, 'en')} ({numeric_date(deadline.date)}).")
+    deadlines = clause_deadlines(clause)
+    for value in deadlines:
+        parts.append(f"Deadline: {format_date(value, 'en')} ({numeric_date(value)}).")
     if clause.references:
         parts.append("Cites " + ", ".join(clause.references[:4]) + ".")
-    figures = list(dict.fromkeys(re.findall(r"\d+(?:[.,]\d+)?\s?%", clause.text)))[:5]
+    figures = _figures(clause.text)
     if figures:
-        parts.append("Figures: " + ", ".join(figures) + ".")
-    deadline_days = {d.date for d in clause.deadlines}
-    other_dates = []
-    for m in re.finditer(r"(\d{1,2})/(\d{1,2})/(\d{4})", clause.text):
-        try:
-            value = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        except ValueError:
+        parts.append("Figures: " + "; ".join(figures) + ".")
+    other_dates: list[tuple[str, date]] = []
+    for m in _DMY.finditer(clause.text):
+        value = _date_at(m)
+        if value is None or value in deadlines or any(value == d for _, d in other_dates):
             continue
-        if value not in deadline_days and value not in other_dates:
-            other_dates.append(value)
+        lead = clause.text[max(0, m.start() - 40): m.start()]
+        relation = next((en for pattern, en in _DATE_RELATION_EN if pattern.search(lead)), "")
+        other_dates.append((relation, value))
     if other_dates:
-        parts.append("Dates: " + ", ".join(f"{format_date(d, 'en')} ({numeric_date(d)})"
-                                          for d in other_dates[:3]) + ".")
+        parts.append("Dates: " + ", ".join(
+            f"{relation + ' ' if relation else ''}{format_date(d, 'en')} ({numeric_date(d)})"
+            for relation, d in other_dates[:3]) + ".")
     low = clause.text.lower()
     seen_vi: set[str] = set()
     terms = []
