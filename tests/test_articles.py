@@ -147,6 +147,22 @@ def test_question_addressee_is_read_in_both_languages():
     assert ("bo giao duc va dao tao",) in en.groups
     assert question_addressee("What content does the dispatch have on discipline?") is None
     assert question_addressee("Mức chi điều dưỡng là bao nhiêu?") is None
+    # A name with a comma in it, after the "Theo <văn bản>," that introduces the source.
+    provinces = question_addressee("Theo Chỉ thị 21/CT-TTg, Ủy ban nhân dân các tỉnh, thành phố "
+                                   "phải làm gì?")
+    assert provinces is not None and provinces.text == "Ủy ban nhân dân các tỉnh, thành phố"
+
+
+def test_a_plural_addressee_covers_the_asked_about_body():
+    from service.articles.selection import addressed_to, covers_kind, question_addressee
+
+    finance = question_addressee("What must the Ministry of Finance do under dispatch 11554?")
+    assert addressed_to(finance, "Bộ trưởng Bộ Tài chính - Phó Trưởng ban Thường trực")
+    assert not addressed_to(finance, "Bộ Xây dựng")
+    assert covers_kind(finance, "Bộ trưởng các Bộ, Thủ trưởng cơ quan ngang Bộ")
+    assert not covers_kind(finance, "Đài Truyền hình Việt Nam")
+    dolisa = question_addressee("Sở Lao động - Thương binh và Xã hội có nhiệm vụ gì?")
+    assert not addressed_to(dolisa, "Phòng Lao động - Thương binh và Xã hội quận - huyện")
 
 
 def test_leading_addressee_reads_names_not_verbs():

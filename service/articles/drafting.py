@@ -284,11 +284,11 @@ class ArticleDrafter:
         self.selected += [c.id for c in chosen if c.id not in self.selected]
         chosen_paths = {c.path for c in chosen}
         paragraphs: list[ArticleParagraph] = []
+        by_path = {c.path: c for c in document.clauses}
         for clause in chosen:
             if not _has_words(item_text(clause)):
                 continue                      # page furniture the parser kept as an item
             depth, parent = 0, clause.parent
-            by_path = {c.path: c for c in document.clauses}
             while parent is not None:
                 if parent in chosen_paths:
                     depth += 1

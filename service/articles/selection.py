@@ -39,7 +39,7 @@ _BOUNDARY = re.compile(
     r"tham mưu|chỉ đạo|phối hợp|thực hiện|hướng dẫn|tiếp tục|nghiên cứu|rà soát|quán triệt|"
     r"tập trung|theo dõi|tổ chức|triển khai|bố trí|xây dựng|căn cứ|báo cáo|kiểm tra|đôn đốc|"
     r"tăng cường|đẩy mạnh|bảo đảm|đảm bảo|thường xuyên|khẩn|sớm|cần|phải|được|là|"
-    r"theo chức năng|trong phạm vi)\b")
+    r"lãnh đạo|định kỳ|ưu tiên|theo chức năng|trong phạm vi)\b")
 # Leading phrases that name every recipient rather than one body.
 _GENERIC = re.compile(r"^(?:(?:các|mọi)\s+(?:cơ quan|đơn vị|tổ chức|địa phương|cá nhân)\b|"
                       r"(?:các\s+)?(?:cơ quan|đơn vị|tổ chức|địa phương|bộ, ngành|bộ, cơ quan|"
@@ -89,7 +89,7 @@ _EN_PATTERNS = [
 _VI_PATTERNS = [
     re.compile(r"\bgiao\s+(?P<x>.+?)\s+(?:những\s+)?(?:nhiệm vụ|làm|thực hiện|trách nhiệm)\b",
                re.IGNORECASE),
-    re.compile(r"(?:^|,\s*)(?P<x>[^,?]+?)\s+(?:phải|cần|có trách nhiệm|có nhiệm vụ|được giao|"
+    re.compile(r"^(?P<x>.+?)\s+(?:phải|cần|có trách nhiệm|có nhiệm vụ|được giao|"
                r"chịu trách nhiệm)\b", re.IGNORECASE),
     re.compile(r"\b(?:yêu cầu|đề nghị)\s+(?P<x>.+?)\s+(?:làm|thực hiện|những)\b", re.IGNORECASE),
     re.compile(r"\b(?:nhiệm vụ|trách nhiệm)\s+(?:của\s+)?(?P<x>.+?)(?:\s+(?:theo|tại|trong)\b|\?|$)",
@@ -103,6 +103,9 @@ def question_addressee(question: str) -> Target | None:
     q_wo_numbers = NUMBER_RE.sub(" ", q)
     english = not re.search(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", q.lower())
     patterns = _EN_PATTERNS if english else _VI_PATTERNS
+    if not english:      # "Theo Công văn …, X phải làm gì?": X starts after the source
+        q_wo_numbers = re.sub(r"^\s*(?:Theo|Căn cứ|Tại|Trong)\s+[^,]+,\s*", "", q_wo_numbers,
+                              flags=re.IGNORECASE)
     for pattern in patterns:
         m = pattern.search(q_wo_numbers)
         if not m:
@@ -184,6 +187,16 @@ def addressed_to(target: Target, phrase: str) -> bool:
     return missing == 0 or (missing == 1 and len(found) >= 5)
 
 
+def covers_kind(target: Target, phrase: str) -> bool:
+    """"Bộ trưởng các Bộ …" addresses every ministry, the asked-about one too: the phrase names
+    the target's kind of body in the plural ("các" + its head word)."""
+    if not target.groups:
+        return False
+    heads = {alt.split()[0] for alt in target.groups[0] if alt}
+    words = fold(phrase).split()
+    return any(a == "cac" and b in heads for a, b in zip(words, words[1:]))
+
+
 def operative_clauses(document: Document) -> list[Clause]:
     """The clauses an article can report: all but the header, preamble and closing formula."""
     return [c for c in document.clauses if c.path not in ("header", "preamble", "closing")]
@@ -202,7 +215,9 @@ def select_clauses(document: Document, target: Target | None) -> tuple[list[Clau
         while node is not None:
             phrase = own.get(node.path) if node.path in own else leading_addressee(node)
             if phrase:
-                return "match" if addressed_to(target, phrase) else "other"
+                if addressed_to(target, phrase):
+                    return "match"
+                return "general" if covers_kind(target, phrase) else "other"
             if phrase == "":
                 return "general"
             node = by_path.get(node.parent) if node.parent else None
