@@ -55,8 +55,8 @@ RUNNER_UP_SHARE = 0.8
 DOCUMENT_RRF_K = 2
 # A second clause is cited when its fused score is this share of the first (see _close_seconds).
 SECOND_SHARE = 0.6
-SECOND_LOOK = 4
-MAX_SECONDS = 2
+SECOND_LOOK = 6
+MAX_SECONDS = 3
 # A clause of another section is cited when it supplies what the cited ones lack and still
 # scores this share of the first; "lack" in words is this share of the question's IDF weight.
 COMPLEMENT_SHARE = 0.4
