@@ -30,7 +30,7 @@ from ingest.model import (
 )
 from ingest.repair import RepairResult
 from ingest.vocab import (  # noqa: F401  (re-exported: the old home of these names)
-    DMY_RE, EN_DATE_RE, HEADER_NUMBER_RE, LONG_DATE_VI_RE, NUMBER_RE, PLACE_DATE_EN_RE,
+    DMY_RE, EN_DATE_RE, HEADER_NUMBER_RE, LONG_DATE_VI_RE, NUMBER_RE, PARTY_NUMBER_RE, PLACE_DATE_EN_RE,
     PLACE_DATE_VI_RE, UPPER, agency_vi, surnames, date_of_en_match, detect_language, find_dates, is_person_name,
     is_unnumbered, is_well_formed_number, kind_en, kind_from_code, kind_from_number,
     kind_from_title, kind_vi_names, kinds_table, marker_of, normalise_number,
@@ -1800,13 +1800,17 @@ def extract_references(document: Document) -> list[Reference]:
     for clause in document.clauses:
         if clause.path == "header":
             continue
-        for m in NUMBER_RE.finditer(clause.text):
-            number = normalise_number(m.group(0))
+        # State documents ("968/CĐ-TTg") and Party documents ("52-CT/TW"), in text order.
+        mentions = sorted([*NUMBER_RE.finditer(clause.text), *PARTY_NUMBER_RE.finditer(clause.text)],
+                          key=lambda m: m.start())
+        for m in mentions:
+            party = m.re is PARTY_NUMBER_RE
+            number = m.group(0) if party else normalise_number(m.group(0))
             if number == document.number or _is_date_like(m.group(0)):
                 continue
             before = clause.text[max(0, m.start() - 40): m.start()]
             after = clause.text[m.end(): m.end() + 60]
-            ref = Reference(number=number, kind=_kind_before(before) or kind_from_number(number),
+            ref = Reference(number=number, kind=_kind_before(before) or (None if party else kind_from_number(number)),
                             issued=_date_after(after) or _date_opening_sentence(
                                 clause.text[max(0, m.start() - 120): m.start()]),
                             citing_clause=clause.path,

@@ -67,3 +67,9 @@ def test_signer_and_entry_into_force_are_both_answered_and_cited(store):
     assert "Bùi Văn Khánh" in answer["answer"] and "có hiệu lực kể từ ngày ký" in answer["answer"]
     assert [c["id"] for c in answer["citations"]] == ["215/QĐ-UBND#header", "215/QĐ-UBND#art3"]
     assert "issued on" not in answer["answer"]       # the issue date was not asked for
+
+
+def test_a_party_document_the_preamble_names_is_a_reference(store):
+    answer = ask(store, "Quyết định 215/QĐ-UBND thực hiện kế hoạch nào?")
+    assert not answer["refused"] and "119-KH/TU" in answer["answer"]
+    assert all(c["id"].startswith("215/QĐ-UBND#") for c in answer["citations"])

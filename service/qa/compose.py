@@ -467,8 +467,9 @@ class GroundedComposer:
         refs = [r for r in document.references if r.citing_clause == "preamble"] or \
             document.references[:3]
         preamble = self.clauses.get(f"{document.number}#preamble")
-        party = list(dict.fromkeys(m.group(0) for m in PARTY_NUMBER_RE.finditer(preamble.text))) \
-            if preamble is not None else []
+        known = {r.number for r in refs}      # a store parsed before Party numbers were references
+        party = [n for n in dict.fromkeys(m.group(0) for m in PARTY_NUMBER_RE.finditer(preamble.text))
+                 if n not in known] if preamble is not None else []
         clause = self.clauses.get(f"{document.number}#{refs[0].citing_clause}") if refs else (
             preamble if party else None)
         if clause is None:
