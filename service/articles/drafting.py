@@ -313,6 +313,9 @@ class ArticleDrafter:
             # The question's own English name for the body this clause addresses.
             gist = f"Addressed to {self.target.text} (“{phrase}”). " + re.sub(
                 r"^Addressed to [^.]*\.\s*|^No English rendering is available yet\.", "", gist)
+        if gist.startswith("No English rendering"):
+            label = clause.label_en or "This item"
+            gist = f"{label[:1].upper()}{label[1:]}."
         text = f"{gist.strip()} {UNTRANSLATED_NOTE}: “{one_line(body)}”"
         return ArticleParagraph(kind="item", text=text, citations=[clause.id], untranslated=True,
                                 level=level)
@@ -375,6 +378,8 @@ def item_text(clause: Clause) -> str:
     ("**4. Sở Xây dựng**" → "Sở Xây dựng"): the authors' words, unchanged otherwise."""
     text = re.sub(r"\*{2,}|(?<!\w)\*(?=\s|$)|(?<=\s)\*(?!\s)", "", clause.text).strip()
     text = re.sub(r"^\*\s*", "", text)
+    # The recipients and signature block the parser left on the last clause are not its words.
+    text = re.split(r"\s*\|?\s*\bNơi nhận\s*:", text, maxsplit=1)[0].rstrip(" |")
     structural = re.match(r"(?:Điều|Chương|Mục|Phần)\b|[IVXLC]+\.?$", clause.marker or "")
     if clause.marker and text.startswith(clause.marker) and not structural:
         text = text[len(clause.marker):]
