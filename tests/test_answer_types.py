@@ -4,7 +4,9 @@ import json
 
 import pytest
 
+from ingest.model import Clause
 from ingest.vocab import PARTY_NUMBER_RE
+from service.qa.compose import _is_heading, _is_lead_in
 from service.qa.support import answer_types, offers_answer_type, states
 from service_fixture import REPO, run_cli
 
@@ -73,3 +75,18 @@ def test_a_party_document_the_preamble_names_is_a_reference(store):
     answer = ask(store, "Quyết định 215/QĐ-UBND thực hiện kế hoạch nào?")
     assert not answer["refused"] and "119-KH/TU" in answer["answer"]
     assert all(c["id"].startswith("215/QĐ-UBND#") for c in answer["citations"])
+
+
+def clause(text, marker="2.", children=("2.a",)):
+    return Clause(id="1/X#2", doc="1/X", path="2", marker=marker, label_vi="Khoản 2",
+                  label_en="clause 2", text=text, span=(0, len(text)), raw_span=(0, len(text)),
+                  children=list(children))
+
+
+def test_lead_ins_and_headings_are_told_from_provisions():
+    assert _is_lead_in(clause("2. Sở Tài chính có trách nhiệm:"))
+    assert not _is_lead_in(clause("2. Sở Tài chính có trách nhiệm:", children=()))
+    assert not _is_lead_in(clause("2. Sở Tài chính bố trí kinh phí thực hiện."))
+    assert _is_heading(clause("II. MỘT SỐ KIẾN NGHỊ CỦA TỈNH", marker="II."))
+    assert not _is_heading(clause("II. Một số kiến nghị của tỉnh về vốn", marker="II."))
+    assert not _is_heading(clause("II. MỘT SỐ KIẾN NGHỊ", marker="II.", children=()))

@@ -64,6 +64,7 @@ COMPLEMENT_GAIN = 0.2
 TYPE_CUE = "type:"          # a focus entry naming an asked answer type, not a word
 ANSWER_TYPE_LOOK = 5      # ranked clauses searched for the kind of fact a question asks for
 DEADLINE_LOOK = 5        # ranked clauses searched for one that sets a deadline
+LEAD_IN_POINTS = 6         # points cited under a lead-in that none of its points outranked
 ITEM_CHARS = 1000         # per cited clause in the answer text; longer clauses show their focus
 
 
@@ -179,7 +180,8 @@ class GroundedComposer:
                 return with_actor[:1]
         # The header answers header questions (above); a heading with no text of its own
         # ("Chương I. QUY ĐỊNH CHUNG") answers nothing.
-        ranked_clauses = [c for c in ranked_clauses if c.path != "header" and _has_body(c)]
+        ranked_clauses = [c for c in ranked_clauses
+                          if c.path != "header" and _has_body(c) and not _is_heading(c)]
         if not ranked_clauses:
             return []
         top = ranked_clauses[0]
@@ -188,6 +190,9 @@ class GroundedComposer:
             child = next((c for c in ranked_clauses[:6] if c.parent == top.path and c.doc == top.doc), None)
             if child:
                 top = child
+            elif _is_lead_in(top):
+                # "X có trách nhiệm:" says nothing until its points do: cite them with it.
+                return [top] + self._children(top)[:LEAD_IN_POINTS]
         # A point reads wrong without its parent's lead-in; a lead-in is incomplete without its points.
         if top.parent and top.path not in ("preamble", "closing"):
             parent = self.clauses.get(f"{top.doc}#{top.parent}")
@@ -659,6 +664,20 @@ def close_numbers(missing: list[str], documents: dict[str, Document], limit: int
             if number != wanted and (own_serial == serial or code and own_code.casefold() == code.casefold()):
                 found.append(number)
     return list(dict.fromkeys(found))[:limit]
+
+
+def _is_lead_in(clause: Clause) -> bool:
+    """A clause whose own text only introduces its points ("Sở Tài chính có trách nhiệm:")."""
+    text = strip_marker(clause)
+    return bool(clause.children) and text.rstrip("*_ ").endswith(":") and len(text.split()) <= 30
+
+
+def _is_heading(clause: Clause) -> bool:
+    """A section title over its own items ("II. MỘT SỐ KIẾN NGHỊ CỦA TỈNH"): no answer itself."""
+    text = strip_marker(clause).strip("*_ :")
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(clause.children) and len(text.split()) <= 15 and bool(letters) and \
+        sum(ch.isupper() for ch in letters) >= 0.8 * len(letters)
 
 
 def _has_body(clause: Clause) -> bool:
