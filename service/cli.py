@@ -304,7 +304,17 @@ def draft(question: str, doc: list[str] = typer.Option([], "--doc", help="docume
         fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()), EXIT_USAGE)
     if fmt == "docx" and out is None:
         fail("--format docx needs --out FILE", EXIT_USAGE)
-    article, rendered = run(service().draft_rendered, request)
+    with Progress(TextColumn("translating clauses"), BarColumn(), MofNCompleteColumn(), console=err,
+                  transient=True, disable=json_out) as progress:
+        task = None
+
+        def on_progress(step) -> None:     # only an English draft with an LLM translates
+            nonlocal task
+            if task is None:
+                task = progress.add_task("translate", total=step.total)
+            progress.update(task, completed=step.done)
+
+        article, rendered = run(service().draft_rendered, request, on_progress)
     refused = article is not None and article.refused
     if out:
         out.write_bytes(rendered if isinstance(rendered, bytes) else rendered.encode("utf-8"))

@@ -5,6 +5,7 @@ endpoint (check, export, import, translate, eval's baselines) says so instead of
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -14,6 +15,7 @@ import httpx
 from ingest.model import Clause
 from ingest.pipeline import FileReport, collect_files
 from service.articles import Article, ArticleRequest
+from service.runtime import TranslationProgress
 from service.schemas import Answer, DocumentSummary, Hit, Turn
 
 
@@ -43,13 +45,7 @@ class RemoteService:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as error:
             raise RemoteError(0, "unreachable", f"cannot reach {self.http.base_url}: {error}") from None
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-                error, detail = body.get("error", "http_error"), body.get("detail", response.text)
-            except ValueError:
-                error, detail = "http_error", response.text[:300]
-            raise RemoteError(response.status_code, error, detail)
+        _raise_for_error(response)
         return response
 
     def ask(self, question: str, lang: str | None = None, history: list[Turn] | None = None,
@@ -92,13 +88,58 @@ class RemoteService:
         data = self._call("DELETE", f"/v1/documents/{_quote(number)}").json()
         return data["deleted"], data["clauses"]
 
-    def draft_rendered(self, request: ArticleRequest) -> tuple[Article | None, str | bytes]:
-        response = self._call("POST", "/v1/articles", json=request.model_dump(mode="json"))
+    def draft_rendered(self, request: ArticleRequest, on_progress=None) -> tuple[Article | None, str | bytes]:
         if request.format == "docx":
+            response = self._call("POST", "/v1/articles", json=request.model_dump(mode="json"))
             return None, response.content
-        payload = response.json()
+        payload = None
+        # The streamed form carries the server's translation progress; "final" is the article.
+        for event, data in self._events("/v1/articles/stream", request.model_dump(mode="json")):
+            if event == "progress" and on_progress:
+                on_progress(TranslationProgress(**data))
+            elif event == "final":
+                payload = data
+        if payload is None:
+            raise RemoteError(502, "the article stream ended before the article")
         rendered = payload.pop("markdown" if request.format == "md" else "html")
         return Article.model_validate(payload), rendered
+
+    def _events(self, path: str, body: dict):
+        """(event, data) pairs of a Server-Sent Events response."""
+        try:
+            with self.http.stream("POST", path, json=body) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for_error(response)
+                yield from _sse_pairs(response.iter_lines())
+        except httpx.HTTPError as error:
+            raise RemoteError(0, "unreachable", f"cannot reach {self.http.base_url}: {error}") from None
+
+
+def _sse_pairs(lines):
+    """(event, data) pairs from the lines of a Server-Sent Events body (data is JSON here)."""
+    event, data = "message", []
+    for line in lines:
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
+        elif not line.strip() and data:
+            yield event, json.loads("\n".join(data))
+            event, data = "message", []
+    if data:
+        yield event, json.loads("\n".join(data))
+
+
+def _raise_for_error(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+        error, detail = body.get("error", "http_error"), body.get("detail", response.text)
+    except ValueError:
+        error, detail = "http_error", response.text[:300]
+    raise RemoteError(response.status_code, error, detail)
 
     def close(self) -> None:
         self.http.close()

@@ -44,6 +44,14 @@ class StreamEvent:
 
 
 @dataclass(frozen=True)
+class TranslationProgress:
+    done: int             # clauses translated so far (accepted or rejected by the checks)
+    total: int            # clauses this draft needs in English
+    clause: str | None = None
+    accepted: bool | None = None
+
+
+@dataclass(frozen=True)
 class IncomingReference:
     source: str           # number of the citing document
     clause: str | None    # path of the citing clause
@@ -217,11 +225,66 @@ class Runtime:
         return number, removed
 
     # ------------------------------------------------------------ articles and translation
-    def draft(self, request: ArticleRequest) -> Article:
+    def draft(self, request: ArticleRequest,
+              on_progress: Callable[[TranslationProgress], None] | None = None) -> Article:
+        """Draft an article. An English draft with an LLM configured first machine-translates
+        the clauses it selected that have no English rendering (official, commentary, cached),
+        one at a time, verified before caching, reporting each; then drafts again with them."""
+        article = draft_article(self.engine, request)
+        if request.lang != "en" or not self.llm_enabled or article.refused:
+            return article
+        needed = self.clauses_without_english(article.selected)
+        if not needed:
+            return article
+        from service.llm.composer import translate_missing
+
+        vi_en = {vi: en for en, vi in glossary().items()}
+        if on_progress:
+            on_progress(TranslationProgress(done=0, total=len(needed)))
+        translated = translate_missing(self.engine, self.store, self.composer().llm, needed, vi_en)
+        for done, (clause_id, english) in enumerate(translated, 1):
+            if on_progress:
+                on_progress(TranslationProgress(done=done, total=len(needed), clause=clause_id,
+                                                accepted=english is not None))
         return draft_article(self.engine, request)
 
-    def draft_rendered(self, request: ArticleRequest) -> tuple[Article, str | bytes]:
-        article = self.draft(request)
+    def draft_events(self, request: ArticleRequest) -> Iterator[StreamEvent]:
+        """`draft` as events: "progress" per clause translated, then "final" with the article
+        rendered (md or html). The drafting runs in a worker thread so events flow as they happen."""
+        events: queue.Queue = queue.Queue()
+
+        def work():
+            try:
+                article = self.draft(request, lambda p: events.put(StreamEvent("progress", vars(p))))
+                payload = article.model_dump(mode="json")
+                payload["markdown" if request.format == "md" else "html"] = render(article, request.format)
+                events.put(StreamEvent("final", payload))
+            except Exception as error:       # surfaced to the reader below, never swallowed
+                events.put(error)
+
+        threading.Thread(target=work, name="dqa-draft", daemon=True).start()
+        while True:
+            item = events.get()
+            if isinstance(item, Exception):
+                raise item
+            yield item
+            if item.event == "final":
+                return
+
+    def clauses_without_english(self, clause_ids: list[str]) -> list[str]:
+        """Those of these clauses that no English source renders yet (best source first:
+        official version, aligned commentary, cached machine translation)."""
+        from service.qa.compose import GroundedComposer
+
+        snapshot = self.engine.snapshot
+        composer = GroundedComposer(snapshot, self.store)
+        return [cid for cid in dict.fromkeys(clause_ids)
+                if cid in snapshot.clauses and composer.english(snapshot.clauses[cid])[0] is None]
+
+    def draft_rendered(self, request: ArticleRequest,
+                       on_progress: Callable[[TranslationProgress], None] | None = None
+                       ) -> tuple[Article, str | bytes]:
+        article = self.draft(request, on_progress)
         return article, render(article, request.format)
 
     def translate(self, numbers: list[str] | None) -> Iterator[tuple[str, str | None]]:

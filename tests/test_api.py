@@ -227,3 +227,36 @@ def test_openapi_documents_the_contract(service):
     spec = httpx.get(service.url + "/openapi.json").json()
     assert {"/v1/ask", "/v1/ask/stream", "/v1/search", "/v1/documents"} <= set(spec["paths"])
     assert "Answer" in spec["components"]["schemas"]
+
+
+def sse_events(response):
+    """(event, data) pairs of a Server-Sent Events body."""
+    pairs, event, data = [], "message", []
+    for line in response.text.splitlines() + [""]:
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
+        elif not line.strip() and data:
+            pairs.append((event, json.loads("\n".join(data))))
+            event, data = "message", []
+    return pairs
+
+
+def test_streamed_draft_ends_with_the_article_and_matches_the_plain_one(service):
+    body = {"question": "Giám đốc BHXH tỉnh phải làm gì theo Công văn 3476?", "lang": "vi", "format": "md"}
+    streamed = httpx.post(service.url + "/v1/articles/stream", json=body, timeout=120)
+    assert streamed.status_code == 200 and streamed.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(streamed)
+    assert [e for e, _ in events] == ["final"]         # LLM off: nothing is translated
+    plain = httpx.post(service.url + "/v1/articles", json=body, timeout=120).json()
+    final = events[-1][1]
+    assert final["markdown"] == plain["markdown"] and final["citations"] == plain["citations"]
+
+
+def test_streamed_draft_errors_are_specific_4xx(service):
+    url = service.url + "/v1/articles/stream"
+    docx = httpx.post(url, json={"question": "3476?", "format": "docx"}, timeout=60)
+    assert docx.status_code == 422 and "DOCX" in docx.json()["detail"]
+    missing = httpx.post(url, json={"question": "Điều 1?", "documents": ["9999/BHXH-XX"]}, timeout=60)
+    assert missing.status_code == 404 and "9999/BHXH-XX" in missing.json()["detail"]

@@ -45,3 +45,12 @@ def test_remote_errors_keep_their_exit_codes_and_one_line(service):
     assert store_only.returncode == 2 and "--url" in store_only.stderr
     unreachable = remote("http://127.0.0.1:9", "docs")
     assert unreachable.returncode == 4 and "cannot reach" in unreachable.stderr
+
+
+def test_remote_draft_comes_through_the_stream_like_the_local_one(service):
+    question = "Giám đốc BHXH tỉnh phải làm gì theo Công văn 3476?"
+    drafted = remote(service.url, "draft", question, "--json")
+    assert drafted.returncode == 0, drafted.stderr
+    article = json.loads(drafted.stdout)
+    assert not article["refused"] and "3476/BHXH-TCCB" in article["rendered"]
+    assert all(c["id"].startswith("3476/BHXH-TCCB") for c in article["citations"])

@@ -184,3 +184,33 @@ def test_throughput_is_measured(llm):
     print(f"\nqwen0.5b decode speed: {stats.tokens_per_s} tokens/s "
           f"({stats.n_tokens} tokens, first after {stats.first_token_s}s)")
     assert stats.n_tokens > 0 and stats.tokens_per_s > 0
+
+
+@pytest.mark.timeout(1800)
+def test_english_draft_translates_the_clauses_it_needs_and_caches_only_verified_ones(tmp_path):
+    """`draft` with the LLM on: the selected clauses without English are machine-translated one at
+    a time, each reported; a rejected translation is never cached (nor shown as English)."""
+    if not MODEL_PATH.is_file() or importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip(f"no local model at {MODEL_PATH} or llama-cpp-python missing (make llm)")
+    from service.articles import ArticleRequest
+    from service.runtime import Runtime
+    from service.settings import Settings
+    from service_fixture import REPO, run_cli
+
+    store = tmp_path / "store"
+    run_cli("ingest", str(REPO / "samples" / "directives" / "1151-BHXH-TTKT.txt"), store=store)
+    rt = Runtime(Settings(store=store, llm="llamacpp", llm_model_path=MODEL_PATH))
+    try:
+        steps = []
+        request = ArticleRequest(question="What must be reported under dispatch 1151 and by when?",
+                                 documents=["1151/BHXH-TTKT"], lang="en")
+        article = rt.draft(request, steps.append)
+        assert steps and steps[0].done == 0 and steps[-1].done == steps[-1].total == len(steps) - 1
+        for step in steps[1:]:
+            cached = rt.store.translation(step.clause, rt.engine.clauses[step.clause].text)
+            assert (cached is not None) == step.accepted
+            if cached:
+                assert check_translation(rt.engine.clauses[step.clause].text, cached) is None
+        assert rt.clauses_without_english(article.selected) == [s.clause for s in steps[1:] if not s.accepted]
+    finally:
+        rt.close()

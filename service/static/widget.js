@@ -23,7 +23,7 @@
       citation: "Trích dẫn", clause: "Điều khoản", kind: "Loại văn bản", issued: "Ngày ban hành",
       number: "Số hiệu", label: "Vị trí", quote: "Nguyên văn", fullText: "Toàn văn điều khoản",
       machine: "Bản dịch máy", commentary: "Bản dịch theo bài bình luận", translation: "Bản dịch",
-      loading: "Đang tải…", error: "Lỗi", network: "Không kết nối được tới máy chủ",
+      loading: "Đang tải…", translating: "Đang dịch máy các điều khoản", error: "Lỗi", network: "Không kết nối được tới máy chủ",
       unauthorized: "Máy chủ yêu cầu khóa API hợp lệ", article: "Bài viết (bản nháp)",
       noArticle: "Máy chủ này chưa hỗ trợ soạn bài viết.", needQuestion: "Hãy nhập câu hỏi trước.",
       document: "Văn bản", conversation: "Hội thoại"
@@ -39,7 +39,7 @@
       citation: "Citation", clause: "Clause", kind: "Kind", issued: "Issued",
       number: "Document", label: "Location", quote: "Verbatim text", fullText: "Full clause text",
       machine: "Machine translation", commentary: "Translation from commentary", translation: "Translation",
-      loading: "Loading…", error: "Error", network: "Could not reach the server",
+      loading: "Loading…", translating: "Machine-translating clauses", error: "Error", network: "Could not reach the server",
       unauthorized: "The server needs a valid API key", article: "Article (draft)",
       noArticle: "Article drafting is not available on this server yet.",
       needQuestion: "Type a question first.", document: "Document", conversation: "Conversation"
@@ -125,6 +125,17 @@
   }
 
   function detectLang(text) { return VI_CHARS.test(text) ? "vi" : "en"; }
+
+  // One Server-Sent Events block → {name, payload} (payloads are JSON), or null.
+  function parseEvent(block) {
+    var name = "message", data = [];
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+      else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+    });
+    if (!data.length) return null;
+    try { return { name: name, payload: JSON.parse(data.join("\n")) }; } catch (e) { return null; }
+  }
 
   class DirectiveQA extends HTMLElement {
     constructor() {
@@ -262,7 +273,8 @@
       }
     }
 
-    async readStream(res, turn) {
+    async readStream(res, turn, onBlock) {
+      var self = this, handle = onBlock || function (block) { self.handleEvent(block, turn); };
       var reader = res.body.getReader(), decoder = new TextDecoder(), buffer = "";
       for (;;) {
         var chunk = await reader.read();
@@ -271,22 +283,17 @@
         buffer = buffer.replace(/\r\n?/g, "\n");
         var cut;
         while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          this.handleEvent(buffer.slice(0, cut), turn);
+          handle(buffer.slice(0, cut));
           buffer = buffer.slice(cut + 2);
         }
-        if (chunk.done) { if (buffer.trim()) this.handleEvent(buffer, turn); return; }
+        if (chunk.done) { if (buffer.trim()) handle(buffer); return; }
       }
     }
 
     handleEvent(block, turn) {
-      var name = "message", data = [];
-      block.split("\n").forEach(function (line) {
-        if (line.indexOf("event:") === 0) name = line.slice(6).trim();
-        else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
-      });
-      if (!data.length) return;
-      var payload;
-      try { payload = JSON.parse(data.join("\n")); } catch (e) { return; }
+      var parsed = parseEvent(block);
+      if (!parsed) return;
+      var name = parsed.name, payload = parsed.payload;
       if (name === "evidence") {
         turn.lang = payload.language === "en" ? "en" : "vi";
         turn.citations = payload.citations || [];
@@ -496,8 +503,7 @@
       var status = el("p", { class: "status", role: "status", text: this.t("loading", lang) });
       content.appendChild(status);
       try {
-        var data = await this.fetchJSON("/v1/articles", { method: "POST",
-          body: JSON.stringify({ question: question, lang: lang, format: "html" }) });
+        var data = await this.draftStream(question, lang, status);
         status.remove();
         if (data && typeof data.html === "string") {
           // sandbox="" : no scripts, no forms, no same-origin access for the drafted HTML
@@ -515,6 +521,37 @@
         var text = missing ? this.t("noArticle", lang) : this.errorText(error, lang);
         content.appendChild(el("p", { class: "error", role: "status", text: text }));
       }
+    }
+
+    // The streamed draft reports each clause machine-translated for an English article; a
+    // server without the stream route gets the plain request.
+    async draftStream(question, lang, status) {
+      var body = JSON.stringify({ question: question, lang: lang, format: "html" });
+      var res = await fetch(this.api + "/v1/articles/stream", { method: "POST", headers: this.headers(), body: body });
+      if (res.status === 404 || res.status === 405) {
+        return this.fetchJSON("/v1/articles", { method: "POST", body: body });
+      }
+      if (!res.ok) {
+        var data = null;
+        try { data = await res.json(); } catch (e) { data = null; }
+        var err = new Error((data && data.detail) || res.status + " " + res.statusText);
+        err.status = res.status; err.code = data && data.error; throw err;
+      }
+      var final = null, self = this;
+      await this.readStream(res, null, function (block) {
+        var parsed = parseEvent(block);
+        if (!parsed) return;
+        if (parsed.name === "progress") {
+          var p = parsed.payload;
+          status.textContent = self.t("translating", lang) + " " + p.done + "/" + p.total;
+          status.setAttribute("data-done", String(p.done));
+          status.setAttribute("data-total", String(p.total));
+        } else if (parsed.name === "final") {
+          final = parsed.payload;
+        }
+      });
+      if (!final) throw new Error("stream ended early");
+      return final;
     }
 
     // ------------------------------------------------------------------ copy
