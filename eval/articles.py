@@ -23,7 +23,6 @@ import json
 import re
 import statistics
 import time
-import tomllib
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from eval.harness import threshold_failures
 from eval.metrics import key_fact_met, percentile, quote_is_faithful
 from ingest import vocab
 
@@ -206,22 +206,7 @@ def aggregate_articles(scores: list[ArticleScore]) -> dict[str, float | int | No
 
 def check_article_thresholds(metrics: dict[str, Any], path: str | Path) -> list[str]:
     """Failures against the [min] / [max] tables; an unmeasured metric fails."""
-    with open(path, "rb") as handle:
-        limits = tomllib.load(handle)
-    failures = []
-    for bound, table in (("min", limits.get("min", {})), ("max", limits.get("max", {}))):
-        for metric, limit in table.items():
-            if metric not in metrics:
-                failures.append(f"{metric}: unknown metric")
-                continue
-            value = metrics[metric]
-            if value is None:
-                failures.append(f"{metric}: not measured")
-            elif bound == "min" and value < limit:
-                failures.append(f"{metric} = {value:.3f} < {limit}")
-            elif bound == "max" and value > limit:
-                failures.append(f"{metric} = {value:g} > {limit}")
-    return failures
+    return threshold_failures(metrics, path)
 
 
 def print_article_summary(scores: list[ArticleScore], metrics: dict[str, Any],

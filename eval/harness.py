@@ -245,20 +245,24 @@ def corpus_index(documents: Sequence[Document]) -> tuple[set[str], dict[str, str
 
 
 def check_thresholds(report: Report, path: str | Path = DEFAULT_THRESHOLDS) -> list[str]:
-    """Failures of the primary system's overall metrics against [min] / [max] in the TOML file.
+    """Failures of the primary system's overall metrics against [min] / [max] in the TOML file."""
+    return threshold_failures(report.primary.metrics["overall"], path)
+
+
+def threshold_failures(metrics: dict, path: str | Path) -> list[str]:
+    """Failures of these metrics against the [min] / [max] tables of a TOML file.
 
     A metric that could not be measured (None) fails: an unmeasured gate is not a pass.
     """
     with open(path, "rb") as handle:
         limits = tomllib.load(handle)
-    overall = report.primary.metrics["overall"]
     failures: list[str] = []
     for bound, table in (("min", limits.get("min", {})), ("max", limits.get("max", {}))):
         for metric, limit in table.items():
-            if metric not in overall:
+            if metric not in metrics:
                 failures.append(f"{metric}: unknown metric")
                 continue
-            value = overall[metric]
+            value = metrics[metric]
             if value is None:
                 failures.append(f"{metric}: not measured (needs >= {limit})" if bound == "min"
                                 else f"{metric}: not measured (needs <= {limit})")
