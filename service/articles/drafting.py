@@ -300,6 +300,13 @@ class ArticleDrafter:
         body = item_text(clause)
         if self.lang == "vi":
             return ArticleParagraph(kind="item", text=body, citations=[clause.id], level=level)
+        # Best English source first: the document's official English version (merged into the
+        # clause, or the document itself published in English), then commentary, then the cache.
+        if self.snapshot.documents[clause.doc].language == "en":
+            return ArticleParagraph(kind="item", text=one_line(body), citations=[clause.id], level=level)
+        if clause.text_en:
+            return ArticleParagraph(kind="item", text=one_line(clause.text_en), citations=[clause.id],
+                                    level=level)
         rendering = self._commentary_rendering(clause)
         if rendering:
             return ArticleParagraph(kind="item", text=rendering, citations=[clause.id], level=level)
