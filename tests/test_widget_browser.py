@@ -6,6 +6,7 @@ are always copied to test-output/widget/ in the repository (gitignored).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -47,14 +48,13 @@ def _service_env() -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
-def service_url(tmp_path_factory) -> str:
-    """Ingest samples/ into a fresh store and run the real service on a free loopback port."""
-    work = tmp_path_factory.mktemp("widget-service")
+@contextlib.contextmanager
+def _serving(work: Path, env: dict, sources: list[Path]):
+    """Ingest these files into a fresh store under `work` and run the real service on a free
+    loopback port; yields its base URL."""
     store = work / "store"
-    env = _service_env()
     ingest = subprocess.run([sys.executable, "-m", "service.cli", "--store", str(store), "ingest",
-                             str(REPO / "samples")], cwd=REPO, env=env, capture_output=True,
+                             *map(str, sources)], cwd=REPO, env=env, capture_output=True,
                             text=True, timeout=900)
     assert ingest.returncode == 0, f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}"
     port = _free_port()
@@ -85,6 +85,13 @@ def service_url(tmp_path_factory) -> str:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def service_url(tmp_path_factory) -> str:
+    """The samples/ corpus served by the real service, LLM off."""
+    with _serving(tmp_path_factory.mktemp("widget-service"), _service_env(), [REPO / "samples"]) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -309,3 +316,35 @@ def test_draft_article_panel(open_page, service_url, output_dir):
     page.keyboard.press("Escape")
     expect(panel).to_have_count(0)
     assert not page.errors, page.errors
+
+
+LLM_MODEL = Path(os.environ.get("DQA_LLM_MODEL_PATH", "models/qwen0.5b.gguf"))
+
+
+@pytest.mark.llm
+@pytest.mark.timeout(1800)
+def test_english_draft_shows_translation_progress_then_the_article(browser, tmp_path, output_dir):
+    """With an LLM configured, the draft panel reports each clause being machine-translated for an
+    English article ("n/m"), then shows the article."""
+    from playwright.sync_api import expect
+
+    if not (REPO / LLM_MODEL).is_file() and not LLM_MODEL.is_file():
+        pytest.skip(f"no local model at {LLM_MODEL} (make llm)")
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make llm)")
+    env = {**_service_env(), "DQA_LLM": "llamacpp", "DQA_LLM_MODEL_PATH": str(LLM_MODEL)}
+    with _serving(tmp_path, env, [REPO / "samples" / "directives" / "1151-BHXH-TTKT.txt"]) as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(base + "/")
+        page.locator("directive-qa textarea[name=question]").fill(
+            "What must be reported under dispatch 1151 and by when?")
+        page.locator('directive-qa button[data-action="draft"]').click()
+        status = page.locator("directive-qa .article-panel p.status")
+        expect(status).to_contain_text("Machine-translating clauses", timeout=ANSWER_TIMEOUT_MS)
+        assert int(status.get_attribute("data-total") or 0) >= 1
+        frame = page.locator("directive-qa .article-panel iframe")
+        expect(frame).to_have_count(1, timeout=1_500_000)
+        body = page.frame_locator("directive-qa .article-panel iframe").locator("body")
+        expect(body).to_contain_text("1151/BHXH-TTKT", timeout=ANSWER_TIMEOUT_MS)
+        _shot(page, output_dir, "desktop-article-translated.png", full_page=False)
+        context.close()
