@@ -214,3 +214,47 @@ def test_english_draft_translates_the_clauses_it_needs_and_caches_only_verified_
         assert rt.clauses_without_english(article.selected) == [s.clause for s in steps[1:] if not s.accepted]
     finally:
         rt.close()
+
+
+@pytest.mark.timeout(1800)
+def test_translate_all_killed_midway_resumes_with_what_it_had_cached(tmp_path):
+    """`dqa translate --all` SIGKILLed while translating loses no accepted translation and
+    corrupts nothing: the store checks clean and a second run finishes, redoing only the rest."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not MODEL_PATH.is_file() or importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip(f"no local model at {MODEL_PATH} or llama-cpp-python missing (make llm)")
+    from service.runtime import Runtime
+    from service.settings import Settings
+    from service_fixture import REPO, run_cli
+
+    store = tmp_path / "store"
+    run_cli("ingest", str(REPO / "samples" / "directives" / "1151-BHXH-TTKT.txt"), store=store)
+    env = {**os.environ, "DQA_LLM": "llamacpp", "DQA_LLM_MODEL_PATH": str(MODEL_PATH)}
+    first = subprocess.Popen([sys.executable, "-m", "service.cli", "--store", str(store), "translate",
+                              "--all"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    time.sleep(45)                       # the model loads, then translations are cached one by one
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+
+    def cached() -> dict[str, str]:
+        rt = Runtime(Settings(store=store))
+        try:
+            return {c.id: t for d in rt.documents() for c in d.clauses
+                    if (t := rt.store.translation(c.id, c.text))}
+        finally:
+            rt.close()
+
+    before = cached()
+    print(f"\n{len(before)} translations were cached before the kill")
+    assert run_cli("check", store=store).returncode == 0
+    second = run_cli("translate", "--all", "--json", store=store, env=env, timeout=1500)
+    report = json.loads(second.stdout)
+    clause_ids = set(report["translated"]) | set(report["rejected"])
+    after = cached()
+    assert clause_ids and set(after) == set(report["translated"])
+    assert all(after[cid] == english for cid, english in before.items())   # kept, not redone
