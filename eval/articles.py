@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from eval.harness import threshold_failures
+from eval.harness import print_failures, threshold_failures
 from eval.metrics import key_fact_met, percentile, quote_is_faithful
 from ingest import vocab
 
@@ -231,12 +231,7 @@ def print_article_summary(scores: list[ArticleScore], metrics: dict[str, Any],
     for metric, value in metrics.items():
         shown = "n/a" if value is None else (str(value) if isinstance(value, int) else f"{value:.3f}")
         console.print(f"{metric}: {shown}")
-    if failures:
-        console.print("[red]threshold failures:[/red]")
-        for failure in failures:
-            console.print(f"  - {failure}")
-    else:
-        console.print("[green]all thresholds met[/green]")
+    print_failures(console, failures)
 
 
 def write_article_report(scores: list[ArticleScore], metrics: dict[str, Any], failures: list[str],

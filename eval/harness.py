@@ -304,12 +304,17 @@ def print_summary(report: Report, failures: list[str] | None = None, console: An
                       _cell(report.primary.metrics["en"].get(metric)))
     console.print(table)
     if failures is not None:
-        if failures:
-            console.print("[red]threshold failures:[/red]")
-            for failure in failures:
-                console.print(f"  - {failure}")
-        else:
-            console.print("[green]all thresholds met[/green]")
+        print_failures(console, failures)
+
+
+def print_failures(console, failures: list[str]) -> None:
+    """The threshold verdict under a summary: each failure, or that all were met."""
+    if failures:
+        console.print("[red]threshold failures:[/red]")
+        for failure in failures:
+            console.print(f"  - {failure}")
+    else:
+        console.print("[green]all thresholds met[/green]")
 
 
 # ---------------------------------------------------------------- CLI
