@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.dataset import load_datasets
-from service.qa.compose import GroundedComposer
+from service.qa.compose import GroundedComposer, documents_agree
 from service.qa.engine import DOCUMENT_DEPTH
 from service.qa.support import THRESHOLDS_FILE, load_thresholds, support_features, threshold_key
 from service.runtime import Runtime
@@ -43,7 +43,8 @@ def features(engine, records, hard: bool = False):
         depth = DOCUMENT_DEPTH if u.intent == "documents" and not u.numbers else 8
         ranked = engine.rank(record.question, depth, u.numbers or None, u.expanded)
         composer = GroundedComposer(engine.snapshot, engine.store)
-        if composer.documents_agree(record.question, u, ranked):
+        if u.intent == "documents" and not u.numbers and \
+                documents_agree(composer.rank_documents(record.question, u, ranked)):
             continue        # decided by the two document rankings agreeing
         if not composer.answers_type_asked(record.question, u, ranked):
             continue        # refused for want of the kind of fact asked, whatever the thresholds

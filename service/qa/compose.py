@@ -85,13 +85,16 @@ class GroundedComposer:
             return self.metadata_answer(query, self.documents[docs[0]], question)
         if query.intent == "references" and query.numbers and not query.referenced:
             return self.references_answer(query, self.documents[docs[0]], question, ranked)
-        supported = is_supported(query, ranked) or self.documents_agree(question, query, ranked)
+        # "Which document …?" ranks documents once: for support and for the answer.
+        scored = self.rank_documents(question, query, ranked) \
+            if query.intent == "documents" and not query.numbers else None
+        supported = is_supported(query, ranked) or documents_agree(scored)
         if not supported or not self.answers_type_asked(question, query, ranked):
             if query.numbers and not query.inherited:
                 return self.refusal_within(query, ranked)
             return self.refusal(query, ranked)
-        if query.intent == "documents" and not query.numbers:
-            return self.documents_answer(question, query, ranked)
+        if scored is not None:
+            return self.documents_answer(question, query, ranked, scored)
         chosen = self.select_clauses(query, ranked, question)
         if not chosen:
             return self.refusal(query, ranked)
@@ -103,14 +106,6 @@ class GroundedComposer:
         else:
             lead = self._obligation_lead(query, chosen, lang)
         return self._answer_from(query, lead, chosen, ranked, question)
-
-    def documents_agree(self, question: str, query: Query, ranked: Ranked) -> bool:
-        """'Which document …?' is supported when one document leads both document rankings,
-        by its clauses and by its title: two independent signals naming the same document."""
-        if query.intent != "documents" or query.numbers:
-            return False
-        scored = self.rank_documents(question, query, ranked)
-        return bool(scored) and scored[0][1] >= 2.0 / DOCUMENT_RRF_K - 1e-9
 
     def answers_type_asked(self, question: str, query: Query, ranked: Ranked) -> bool:
         """A question asking for an amount, a date, a number of days or a frequency is answered
@@ -568,10 +563,10 @@ class GroundedComposer:
                       related=self._related(ranked[:3], lang, set()), documents=list(query.numbers))
 
     # ------------------------------------------------------------ which document
-    def documents_answer(self, question: str, query: Query, ranked: Ranked) -> Answer:
+    def documents_answer(self, question: str, query: Query, ranked: Ranked,
+                         scored: list[tuple[str, float]]) -> Answer:
         """'Which document …?': documents ranked by their clauses and their title (kind, number,
-        issuer, subject) together; the best is named, close runners-up after it."""
-        scored = self.rank_documents(question, query, ranked)
+        issuer, subject) together (`rank_documents`); the best is named, close runners-up after it."""
         if not scored:
             return self.refusal(query, ranked)
         best_score = scored[0][1]
@@ -664,6 +659,12 @@ def close_numbers(missing: list[str], documents: dict[str, Document], limit: int
             if number != wanted and (own_serial == serial or code and own_code.casefold() == code.casefold()):
                 found.append(number)
     return list(dict.fromkeys(found))[:limit]
+
+
+def documents_agree(scored: list[tuple[str, float]] | None) -> bool:
+    """'Which document …?' is supported when one document leads both document rankings, by its
+    clauses and by its title (`rank_documents`): two independent signals naming one document."""
+    return bool(scored) and scored[0][1] >= 2.0 / DOCUMENT_RRF_K - 1e-9
 
 
 def _is_lead_in(clause: Clause) -> bool:
