@@ -250,26 +250,27 @@ class Runtime:
 
     def draft_events(self, request: ArticleRequest) -> Iterator[StreamEvent]:
         """`draft` as events: "progress" per clause translated, then "final" with the article
-        rendered (md or html). The drafting runs in a worker thread so events flow as they happen."""
-        events: queue.Queue = queue.Queue()
+        rendered (md or html). A draft that may translate runs in the bounded LLM pool (as
+        `ask_stream`'s generation does) so its progress reaches the reader as it happens."""
+        if request.lang == "en" and self.llm_enabled:
+            steps: queue.Queue = queue.Queue()
+            done = object()
 
-        def work():
-            try:
-                article = self.draft(request, lambda p: events.put(StreamEvent("progress", vars(p))))
-                payload = article.model_dump(mode="json")
-                payload["markdown" if request.format == "md" else "html"] = render(article, request.format)
-                events.put(StreamEvent("final", payload))
-            except Exception as error:       # surfaced to the reader below, never swallowed
-                events.put(error)
+            def work() -> Article:
+                try:
+                    return self.draft(request, steps.put)
+                finally:
+                    steps.put(done)
 
-        threading.Thread(target=work, name="dqa-draft", daemon=True).start()
-        while True:
-            item = events.get()
-            if isinstance(item, Exception):
-                raise item
-            yield item
-            if item.event == "final":
-                return
+            future = self._llm_pool.submit(work)
+            for step in iter(steps.get, done):
+                yield StreamEvent("progress", vars(step))
+            article = future.result()
+        else:
+            article = self.draft(request)
+        payload = article.model_dump(mode="json")
+        payload["markdown" if request.format == "md" else "html"] = render(article, request.format)
+        yield StreamEvent("final", payload)
 
     def clauses_without_english(self, clause_ids: list[str]) -> list[str]:
         """Those of these clauses that no English source renders yet (best source first:
