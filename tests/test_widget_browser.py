@@ -102,7 +102,9 @@ def output_dir(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright runs an event loop in this thread until it closes, which would
+# break asyncio users (llama-index) in test files that pytest runs after this one.
+@pytest.fixture(scope="module")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     with sync_api.sync_playwright() as p:
