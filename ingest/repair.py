@@ -35,6 +35,8 @@ _PAGE_NUMBER_RE = re.compile(r"^(?:\d{1,4}|-\s*\d{1,4}\s*-|Trang\s+\d{1,4}(?:\s*
 _RULE_RE = re.compile(r"^_{3,}$")
 _STAMP_KEY_RE = re.compile(r"^(?:Người ký|Ký bởi|Email|Cơ quan|Thời gian ký|Địa chỉ|Tổ chức)\s*:", re.IGNORECASE)
 _STAMP_TIME_RE = re.compile(r"^(?:Thời gian ký|Ký bởi)\s*:", re.IGNORECASE)
+# What any of the three above must contain: one search of the whole text rules them all out.
+_FURNITURE_HINT_RE = re.compile(r"C[ÔO]NG\s*B[ÁA]O|___|Thời gian ký|Ký bởi", re.IGNORECASE)
 _CODE_SPLIT_RE = re.compile(r"[/\-.]")
 _ACRONYM_RE = re.compile(r"^[A-ZĐ][A-ZĐ]+[a-z]?$|^[A-ZĐ][a-z][A-ZĐ]+$")
 _LEADING_PUNCT = "([“\"'‘«"
@@ -78,18 +80,45 @@ class RepairResult:
     repairs: list[Repair] = field(default_factory=list)
 
 
-@dataclass
-class _Piece:
-    text: str
-    start: int                          # offset in the NFC text
-    line: int
-    end: int = -1                       # end offset in the NFC text (blobs collapse spaces)
-    raw_offsets: list[int] | None = None   # per-char raw offsets, for blobs
-    blob: bool = False                  # the interior words of a line: never joined across lines
+class _Line:
+    """One non-blank line: its words and where they sit in the NFC text.
 
-    def __post_init__(self) -> None:
-        if self.end < 0:
-            self.end = self.start + len(self.text)
+    Inside a line every break between words is a space; only the breaks between lines need
+    deciding, so repair works a line at a time and looks at single words only at line edges.
+    """
+
+    __slots__ = ("words", "text", "start", "end", "spaced", "lead", "trail", "blank_before",
+                 "separator", "line", "line_start")
+
+    def __init__(self, line: str, line_start: int, words: list[str], blank_before: bool):
+        first = len(line) - len(line.lstrip())
+        last_end = len(line.rstrip())
+        self.words = words
+        self.text = " ".join(words)            # the line as repair writes it
+        self.start = line_start + first        # of the first word
+        self.end = line_start + last_end       # of the last word
+        # One whitespace character between each two words: the offsets are the line's own slice.
+        self.spaced = len(self.text) == last_end - first
+        self.lead = first > 0
+        self.trail = last_end < len(line)
+        self.blank_before = blank_before
+        self.separator = bool(_SEPARATOR_RE.match(line[first:last_end]))
+        self.line = line
+        self.line_start = line_start
+
+    def word_spans(self) -> list[tuple[int, int]]:
+        """(start, end) in the NFC text of each word."""
+        if not self.spaced:
+            return [(self.line_start + m.start(), self.line_start + m.end())
+                    for m in _WORD_SPAN_RE.finditer(self.line)]
+        spans, at = [], self.start
+        for word in self.words:
+            spans.append((at, at + len(word)))
+            at += len(word) + 1
+        return spans
+
+
+_WORD_SPAN_RE = re.compile(r"\S+")       # the same runs as str.split: \s and str agree on spaces
 
 
 # ---------------------------------------------------------------- NFC with offsets
@@ -206,14 +235,13 @@ def _forced_decision(left: str, right: str) -> str | None:
     return None
 
 
-def _choose_joins(pieces: list[_Piece], scorer: _Scorer, prev_token: str | None) -> list[bool]:
-    """Best join/space choice for a run of pieces linked by ambiguous line breaks.
+def _choose_joins(texts: list[str], scorer: _Scorer, prev_token: str | None) -> list[bool]:
+    """Best join/space choice for a run of pieces (line-edge words) linked by ambiguous breaks.
 
     Dynamic programme over token boundaries; state = span of the last token, so a
     dictionary bigram (prev, current) can earn a bonus.
     """
-    n = len(pieces)
-    texts = [p.text for p in pieces]
+    n = len(texts)
     # best[(i, j)] = (score, back-pointer i_prev) for a last token spanning pieces i..j
     best: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {}
     ending_at: dict[int, list[tuple[int, int]]] = {}
@@ -281,88 +309,76 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
 
     lines = _split_lines(text)
     lines = _strip_boilerplate(lines, stats, repairs, nfc_map)
-    lines = _strip_furniture(lines, stats, repairs, nfc_map)
-
-    pieces: list[_Piece] = []
-    line_tokens: dict[int, int] = {}
-    line_flags: list[tuple[bool, bool]] = []          # (leading space, trailing space) per line
-    blank_before: list[bool] = []
-    previous_blank = False
-    separator_lines: set[int] = set()
-    for line_no, (line, start) in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
-            previous_blank = True
-            line_flags.append((False, False))
-            continue
-        if _SEPARATOR_RE.match(stripped):
-            separator_lines.add(line_no)
-        line_flags.append((line[:1].isspace(), line[-1:].isspace()))
-        words = line.split()          # the same runs as \S+: str.split and \s agree on spaces
-        line_tokens[line_no] = len(words)
-        # Only a line's first and last words can meet a line break; its interior travels as one
-        # blob, which keeps the per-word work (and the cost on long wrapped texts) small.
-        first = len(line) - len(line.lstrip())
-        if len(words) < 3:
-            at = first
-            for position, word in enumerate(words):
-                if position:
-                    at = line.index(word, at)
-                pieces.append(_Piece(word, start + at, line_no))
-                blank_before.append(previous_blank and position == 0)
-                at += len(word)
+    lines = _strip_furniture(lines, stats, repairs, nfc_map, text)
+    rows = _rows(lines)
+    boundary = _boundaries(rows)
+    if "amb" in boundary:
+        if _looks_english(text):
+            # English text: a word is never split across lines without a hyphen, so every
+            # ambiguous break is a wrap (the Vietnamese syllable statistics would glue
+            # "GOVERNMENT" + "OF").
+            boundary = ["space" if b == "amb" else b for b in boundary]
         else:
-            last_end = len(line.rstrip())
-            last = last_end - len(words[-1])
-            inner_start = _NON_SPACE_RE.search(line, first + len(words[0])).start()
-            inner_end = len(line[:last].rstrip())
-            pieces.append(_Piece(words[0], start + first, line_no))
-            pieces.append(_blob_span(line, inner_start, inner_end, words, start, line_no, nfc_map))
-            pieces.append(_Piece(words[-1], start + last, line_no))
-            blank_before.extend((previous_blank, False, False))
-        previous_blank = False
+            _resolve_ambiguous(rows, boundary, _Scorer(lexicon, _clean_vocabulary(rows)))
+    return _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw)
 
-    vocabulary = _clean_vocabulary(pieces, line_tokens)
-    line_sizes = line_tokens
-    scorer = _Scorer(lexicon, vocabulary)
 
-    # boundary[k] between pieces[k] and pieces[k+1]: 'join' | 'space' | 'break' | 'amb'
+def _rows(lines: list[tuple[str, int]]) -> list[_Line]:
+    rows: list[_Line] = []
+    blank = False
+    for line, start in lines:
+        words = line.split()          # the same runs as \S+: str.split and \s agree on spaces
+        if not words:
+            blank = True
+            continue
+        rows.append(_Line(line, start, words, blank))
+        blank = False
+    return rows
+
+
+def _boundaries(rows: list[_Line]) -> list[str]:
+    """boundary[k] between rows[k] and rows[k+1]: 'join' | 'space' | 'break' | 'amb'."""
     boundary: list[str] = []
-    for k in range(len(pieces) - 1):
-        a, b = pieces[k], pieces[k + 1]
-        if a.line == b.line:
-            boundary.append("space")
-        elif blank_before[k + 1] or a.line in separator_lines or b.line in separator_lines:
+    for a, b in zip(rows, rows[1:]):
+        if b.blank_before or a.separator or b.separator:
             boundary.append("break")
-        elif line_flags[b.line][0] or line_flags[a.line][1]:
+        elif b.lead or a.trail:
             # Whitespace at the break marks a real space, unless punctuation follows.
-            boundary.append("join" if b.text[0] in ".,;:)" else "space")
-        elif _starts_item_line(b.line, pieces, k + 1, line_sizes):
+            boundary.append("join" if b.words[0][0] in ".,;:)" else "space")
+        elif len(b.words) >= 3 and _ITEM_PIECE_RE.match(b.words[0]):
             boundary.append("space")      # "NĂM 2025\n1. Chỉ tiêu": an item starts, never a split
         else:
-            boundary.append(_forced_decision(a.text, b.text) or "amb")
+            boundary.append(_forced_decision(a.words[-1], b.words[0]) or "amb")
+    return boundary
 
-    # English text: a word is never split across lines without a hyphen, so every ambiguous
-    # break is a wrap (the Vietnamese syllable statistics would glue "GOVERNMENT" + "OF").
-    if "amb" in boundary and _looks_english(text):
-        boundary = ["space" if b == "amb" else b for b in boundary]
+
+def _resolve_ambiguous(rows: list[_Line], boundary: list[str], scorer: _Scorer) -> None:
+    """Decide each run of ambiguous breaks: the last word of a line, any one-word lines, and the
+    first word of the line that ends the run, joined or spaced by `_choose_joins`."""
     k = 0
     while k < len(boundary):
         if boundary[k] != "amb":
             k += 1
             continue
-        run_end = k
-        while run_end < len(boundary) and boundary[run_end] == "amb":
+        run_end = k + 1
+        # A line of two or more words ends the run: the break inside it is a plain space.
+        while run_end < len(boundary) and boundary[run_end] == "amb" and len(rows[run_end].words) == 1:
             run_end += 1
-        run = pieces[k: run_end + 1]
-        prev_token = pieces[k - 1].text if k > 0 and boundary[k - 1] == "space" else None
-        for offset, joined in enumerate(_choose_joins(run, scorer, prev_token)):
+        texts = [rows[k].words[-1]] + [rows[i].words[0] for i in range(k + 1, run_end + 1)]
+        for offset, joined in enumerate(_choose_joins(texts, scorer, _token_before(rows, boundary, k))):
             boundary[k + offset] = "join" if joined else "space"
         k = run_end
 
-    marked = {k for k in range(len(boundary)) if pieces[k].line != pieces[k + 1].line
-              and (line_flags[pieces[k + 1].line][0] or line_flags[pieces[k].line][1])}
-    return _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked)
+
+def _token_before(rows: list[_Line], boundary: list[str], k: int) -> str | None:
+    """The piece before the last word of rows[k] when a space separates them: the line's other
+    words (its interior as one piece), or the previous line's last word."""
+    words = rows[k].words
+    if len(words) >= 3:
+        return " ".join(words[1:-1])
+    if len(words) == 2:
+        return words[0]
+    return rows[k - 1].words[-1] if k > 0 and boundary[k - 1] == "space" else None
 
 
 def _looks_english(text: str) -> bool:
@@ -371,10 +387,6 @@ def _looks_english(text: str) -> bool:
 
 
 _ITEM_PIECE_RE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[IVXLC]{1,5}\.)$")
-
-
-def _starts_item_line(line: int, pieces: list[_Piece], index: int, line_sizes: dict[int, int]) -> bool:
-    return line_sizes.get(line, 0) >= 3 and bool(_ITEM_PIECE_RE.match(pieces[index].text))
 
 
 def _split_lines(text: str) -> list[tuple[str, int]]:
@@ -424,7 +436,7 @@ def _strip_boilerplate(lines, stats, repairs, nfc_map):
     return lines[first:last]
 
 
-def _strip_furniture(lines, stats, repairs, nfc_map):
+def _strip_furniture(lines, stats, repairs, nfc_map, text):
     """Remove page furniture anywhere: gazette page headers ('CÔNG BÁO/Số 271/Ngày 12-05-2026'),
     the page numbers beside them, '____' rules and e-signature stamps ('Người ký: …',
     'Thời gian ký: …'). A page header between two halves of a sentence disappears with the
@@ -489,49 +501,16 @@ def _raw(nfc_map: list[int], index: int) -> int:
     return nfc_map[min(index, len(nfc_map) - 1)] if index < len(nfc_map) else nfc_map[-1] + 1
 
 
-_NON_SPACE_RE = re.compile(r"\S")
-
-
-def _blob_span(line: str, inner_start: int, inner_end: int, words: list[str], line_start: int,
-               line_no: int, nfc_map: list[int]) -> _Piece:
-    """The interior words of a line (all but its first and last) as one piece."""
-    text = " ".join(words[1:-1])
-    if len(text) == inner_end - inner_start:
-        # Words one space apart (the usual line): the blob is the line's own slice.
-        return _Piece(text, line_start + inner_start, line_no, end=line_start + inner_end,
-                      raw_offsets=nfc_map[line_start + inner_start: line_start + inner_end], blob=True)
-    tokens = list(re.finditer(r"\S+", line))[1:-1]
-    return _blob(tokens, line_start, line_no, nfc_map)
-
-
-def _blob(tokens: list[re.Match[str]], line_start: int, line_no: int, nfc_map: list[int]) -> _Piece:
-    text = " ".join(m.group() for m in tokens)
-    first, last = tokens[0].start(), tokens[-1].end()
-    if len(text) == last - first:
-        # Words one space apart (the usual line): the blob is the line's own slice.
-        return _Piece(text, line_start + first, line_no, end=line_start + last,
-                      raw_offsets=nfc_map[line_start + first: line_start + last], blob=True)
-    offsets: list[int] = []
-    for index, m in enumerate(tokens):
-        if index:
-            offsets.append(nfc_map[line_start + tokens[index - 1].end()])
-        offsets.extend(nfc_map[line_start + m.start(): line_start + m.end()])
-    return _Piece(text, line_start + tokens[0].start(), line_no, end=line_start + tokens[-1].end(),
-                  raw_offsets=offsets, blob=True)
-
-
 # Whole words with a capital or a digit, matched only from word starts (no backtracking).
 _CODE_WORD_FAST_RE = re.compile(r"(?<!\S)\S*?[A-ZĐ0-9]\S*")
 
 
-def _clean_vocabulary(pieces: list[_Piece], line_tokens: dict[int, int]) -> set[str]:
+def _clean_vocabulary(rows: list[_Line]) -> set[str]:
     """Words seen whole inside long lines: evidence that a code or acronym is real."""
     vocabulary = set()
-    long_lines = {line for line, size in line_tokens.items() if size >= 4}
-    # Piece texts are space-separated words with no space at either end, so one pass over them
-    # joined by spaces finds the same whole words as a pass over each.
-    # The vocabulary only vouches for codes and acronyms: words with capitals or digits.
-    words = set(_CODE_WORD_FAST_RE.findall(" ".join(p.text for p in pieces if p.line in long_lines)))
+    # One pass over the long lines joined by spaces finds the same whole words as a pass over
+    # each. The vocabulary only vouches for codes and acronyms: words with capitals or digits.
+    words = set(_CODE_WORD_FAST_RE.findall(" ".join(row.text for row in rows if len(row.words) >= 4)))
     for word in words:
         core = word.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
         for part in _CODE_SPLIT_RE.split(core):
@@ -540,40 +519,44 @@ def _clean_vocabulary(pieces: list[_Piece], line_tokens: dict[int, int]) -> set[
     return vocabulary
 
 
-def _respaceable(pieces: list[_Piece], lexicon: Lexicon) -> set[str]:
-    """The words of these pieces that `_respace` splits (each distinct word looked up once)."""
-    words = set(" ".join(p.text for p in pieces).split(" "))
+def _respaceable(rows: list[_Line], lexicon: Lexicon) -> set[str]:
+    """The words of these lines that `_respace` splits (each distinct word looked up once)."""
+    words = set(" ".join(row.text for row in rows).split(" "))
     return {w for w in words if len(w) >= 4 and _respace(w, lexicon)}
 
 
-def _respace_blob(piece: _Piece, lexicon: Lexicon, stats, repairs, respaceable: set[str]) -> tuple[str, list[int]]:
-    """`repairs` takes Repair fields as dicts; `respaceable` is `_respaceable` of the pieces."""
-    words = piece.text.split(" ")
-    if respaceable.isdisjoint(words):
-        return piece.text, piece.raw_offsets
-    text_parts, offsets, cursor = [], [], 0
-    for index, word in enumerate(words):
+def _append_words(row: _Line, nfc_map: list[int], lexicon: Lexicon, stats: RepairStats,
+                  found: list[dict], respaceable: set[str], out: list[str], offsets: list[int]) -> None:
+    """A line word by word: for uneven spacing (each gap becomes one space, mapped to the gap's
+    first character) and for run-together words to respace. `found` takes Repair fields."""
+    words = row.words
+    interior_end = len(words) - 1
+    previous_end = 0
+    for index, (start, end) in enumerate(row.word_spans()):
         if index:
-            text_parts.append(" ")
-            offsets.append(piece.raw_offsets[cursor])
-            cursor += 1
-        word_offsets = piece.raw_offsets[cursor: cursor + len(word)]
-        split = _respace(word, lexicon) if len(word) >= 4 else None
-        if split:
-            stats.respaced_words += 1
-            repairs.append({"kind": "respace_word", "raw_start": word_offsets[0],
-                            "raw_end": word_offsets[-1] + 1, "after": " ".join(split)})
-            cut = len(split[0])
-            text_parts.extend([split[0], " ", split[1]])
-            offsets.extend(word_offsets[:cut] + [word_offsets[cut]] + word_offsets[cut:])
-        else:
-            text_parts.append(word)
-            offsets.extend(word_offsets)
-        cursor += len(word)
-    return "".join(text_parts), offsets
+            out.append(" ")
+            offsets.append(nfc_map[previous_end])
+        previous_end = end
+        word = words[index]
+        split = _respace(word, lexicon) if word in respaceable else None
+        if not split:
+            out.append(word)
+            offsets.extend(nfc_map[start:end])
+            continue
+        stats.respaced_words += 1
+        # The interior words end at their last character's source, the line-edge words where
+        # the next character starts (as the two kinds of pieces always have).
+        raw_end = nfc_map[end - 1] + 1 if 0 < index < interior_end else _raw(nfc_map, end)
+        found.append({"kind": "respace_word", "raw_start": nfc_map[start], "raw_end": raw_end,
+                      "after": " ".join(split)})
+        cut = start + len(split[0])
+        out.extend((split[0], " ", split[1]))
+        offsets.extend(nfc_map[start:cut])
+        offsets.append(nfc_map[cut])
+        offsets.extend(nfc_map[cut:end])
 
 
-def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -> RepairResult:
+def _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairResult:
     out: list[str] = []
     offsets: list[int] = []
     cross_line_positions: list[int] = []       # indices in `out` of cross-line separators
@@ -583,53 +566,32 @@ def _assemble(pieces, boundary, nfc_map, lexicon, stats, repairs, raw, marked) -
     add_repair = found.append
     last_map = len(nfc_map) - 1
     past_end = nfc_map[-1] + 1 if nfc_map else 0
-    respaceable = _respaceable(pieces, lexicon)
+    respaceable = _respaceable(rows, lexicon)
 
     joins = 0
-    last = len(pieces) - 1
-    for k, piece in enumerate(pieces):
-        if piece.blob:
-            text, raw_offsets = _respace_blob(piece, lexicon, stats, found, respaceable) \
-                if respaceable else (piece.text, piece.raw_offsets)
-            append_text(text)
-            extend_offsets(raw_offsets)
+    last = len(rows) - 1
+    for k, row in enumerate(rows):
+        if row.spaced and (not respaceable or respaceable.isdisjoint(row.words)):
+            append_text(row.text)
+            extend_offsets(nfc_map[row.start: row.end])
         else:
-            split = _respace(piece.text, lexicon) if piece.text in respaceable else None
-            if split:
-                stats.respaced_words += 1
-                add_repair({"kind": "respace_word", "raw_start": _raw(nfc_map, piece.start),
-                            "raw_end": _raw(nfc_map, piece.start + len(piece.text)),
-                            "after": " ".join(split)})
-                left = len(split[0])
-                append_text(split[0])
-                extend_offsets([_raw(nfc_map, piece.start + i) for i in range(left)])
-                append_text(" ")
-                append_offset(_raw(nfc_map, piece.start + left))
-                append_text(split[1])
-                extend_offsets([_raw(nfc_map, piece.start + left + i) for i in range(len(split[1]))])
-            else:
-                append_text(piece.text)
-                extend_offsets(nfc_map[piece.start: piece.start + len(piece.text)])
+            _append_words(row, nfc_map, lexicon, stats, found, respaceable, out, offsets)
         if k == last:
             break
         decision = boundary[k]
-        end = piece.end                        # _raw(nfc_map, end), inlined for the hot loop
+        end = row.end                          # _raw(nfc_map, end), inlined for the hot loop
         gap_raw = nfc_map[end] if end <= last_map else past_end
-        nxt = pieces[k + 1]
+        nxt = rows[k + 1]
         if decision == "join":
             joins += 1
             add_repair({"kind": "join_split", "raw_start": gap_raw, "raw_end": _raw(nfc_map, nxt.start)})
             continue
-        if nxt.line != piece.line:
-            cross_line_positions.append(len(offsets))
-            if k not in marked:
-                unmarked_positions.add(len(offsets))
-            append_text("\n" if decision == "break" else " ")
-        else:
-            append_text(" ")
+        cross_line_positions.append(len(offsets))
+        if not (nxt.lead or row.trail):
+            unmarked_positions.add(len(offsets))
+        append_text("\n" if decision == "break" else " ")
         append_offset(gap_raw)
     stats.split_joins += joins
-
     text = "".join(out)
     # A wrap space becomes a paragraph break where the structure says so. Only positions before
     # the current one change, and never inside the slices read (they start after the last

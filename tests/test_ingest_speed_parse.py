@@ -36,44 +36,48 @@ def test_trie_pattern_prefers_the_longer_word():
     assert [m.group(1) for m in pattern.finditer("abc ab abd b abx")] == ["abc", "ab", "abd", "b"]
 
 
-def _pieces(text: str):
-    """The pieces `repair_text` builds (its first half, replayed)."""
-    result = {}
-    original = repair._assemble
-
-    def spy(pieces, *args):
-        result["pieces"] = pieces
-        return original(pieces, *args)
-
-    repair._assemble = spy
-    try:
-        repair.repair_text(text)
-    finally:
-        repair._assemble = original
-    return result["pieces"]
+def _rows(text: str) -> list[repair._Line]:
+    """The lines `repair_text` works on (its first steps, replayed)."""
+    nfc, nfc_map, _ = repair.nfc_with_offsets(text)
+    stats, repairs = repair.RepairStats(), []
+    lines = repair._split_lines(nfc)
+    lines = repair._strip_boilerplate(lines, stats, repairs, nfc_map)
+    return repair._rows(repair._strip_furniture(lines, stats, repairs, nfc_map, nfc))
 
 
-def test_vocabulary_and_respacing_shortcuts_equal_the_per_piece_forms():
+def test_vocabulary_and_respacing_shortcuts_equal_the_per_word_forms():
     lexicon = default_lexicon()
     for path in DISPATCHES:
-        pieces = _pieces(load_file(path).text)
-        line_tokens = {}
-        for p in pieces:
-            line_tokens[p.line] = 5 if p.line % 3 else 2
+        rows = _rows(load_file(path).text)
         expected = set()
-        for piece in pieces:                      # the per-piece definition
-            if line_tokens.get(piece.line, 0) >= 4:
-                for word in set(repair._CODE_WORD_FAST_RE.findall(piece.text)):
-                    core = word.strip(repair._LEADING_PUNCT).rstrip(repair._TRAILING_PUNCT)
-                    expected.update(part for part in repair._CODE_SPLIT_RE.split(core) if len(part) > 1)
-        assert repair._clean_vocabulary(pieces, line_tokens) == expected
-        respaceable = repair._respaceable(pieces, lexicon)
-        for piece in pieces:
-            words = piece.text.split(" ")
-            assert (not respaceable.isdisjoint(words)) == \
-                any(repair._respace(w, lexicon) for w in set(words) if len(w) >= 4)
-            if not piece.blob:
-                assert (piece.text in respaceable) == bool(repair._respace(piece.text, lexicon))
+        for row in rows:                          # the per-word definition
+            if len(row.words) >= 4:
+                for word in row.words:
+                    if re.search(r"[A-ZĐ0-9]", word):
+                        core = word.strip(repair._LEADING_PUNCT).rstrip(repair._TRAILING_PUNCT)
+                        expected.update(part for part in repair._CODE_SPLIT_RE.split(core) if len(part) > 1)
+        assert repair._clean_vocabulary(rows) == expected
+        respaceable = repair._respaceable(rows, lexicon)
+        for row in rows:
+            for word in row.words:
+                assert (word in respaceable) == bool(len(word) >= 4 and repair._respace(word, lexicon))
+
+
+def test_line_word_spans_are_the_words_of_the_line():
+    for text in ["a  b\tc d", "  one", "x\u00a0y ", "single", "a b c"]:
+        row = repair._rows([(text, 10)])[0]
+        assert [(s - 10, e - 10) for s, e in row.word_spans()] == \
+            [m.span() for m in re.finditer(r"\S+", text)]
+        assert row.spaced == (len(" ".join(text.split())) == len(text.strip()))
+
+
+def test_furniture_hint_is_in_every_furniture_line():
+    for line in ["CÔNG BÁO/Số 271/Ngày 12-05-2026", "12 công báo / số 5 / ngày 1-2-2020 3", "_____",
+                 "Thời gian ký: 12.05.2026", "KÝ BỞI: x"]:
+        stripped = line.strip()
+        assert repair._PAGE_HEADER_RE.match(stripped) or repair._RULE_RE.match(stripped) or \
+            repair._STAMP_TIME_RE.match(stripped), line
+        assert repair._FURNITURE_HINT_RE.search(line), line
 
 
 def test_structural_break_sentence_end_equals_the_regex():
