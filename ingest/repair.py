@@ -27,6 +27,7 @@ UNKNOWN_ACRONYM = -8.0
 WORD_BONUS = 4.0
 
 _SEPARATOR_RE = re.compile(r"^(?:[-_=*.·…]{3,}|[|#]+|\*\*)$")
+_SEPARATOR_FIRST = frozenset("-_=*.·…|#")       # the characters a separator line can start with
 # Page furniture of printed gazettes and PDFs: never the authors' words, wherever it appears.
 _PAGE_HEADER_RE = re.compile(
     r"^(?:\d{1,4}\s+)?C[ÔO]NG\s*B[ÁA]O\s*/\s*S[ốô]\s*[\d+ ]{1,20}/\s*Ngày\s*[\d\-./ ]{6,12}(?:\s+\d{1,4})?$",
@@ -102,7 +103,7 @@ class _Line:
         self.lead = first > 0
         self.trail = last_end < len(line)
         self.blank_before = blank_before
-        self.separator = bool(_SEPARATOR_RE.match(line[first:last_end]))
+        self.separator = line[first] in _SEPARATOR_FIRST and bool(_SEPARATOR_RE.match(line[first:last_end]))
         self.line = line
         self.line_start = line_start
 
@@ -242,6 +243,14 @@ def _choose_joins(texts: list[str], scorer: _Scorer, prev_token: str | None) -> 
     dictionary bigram (prev, current) can earn a bonus.
     """
     n = len(texts)
+    if n == 2:
+        # One break (the usual run): the programme below reduces to joined against spaced,
+        # a tie going to the join.
+        left, right = texts
+        joined = left + right
+        spaced = scorer.score(left) + (scorer.bigram_bonus(prev_token, left) if prev_token else 0.0)
+        spaced = spaced + scorer.score(right) + scorer.bigram_bonus(left, right)
+        return [scorer.score(joined) + (scorer.bigram_bonus(prev_token, joined) if prev_token else 0.0) >= spaced]
     # best[(i, j)] = (score, back-pointer i_prev) for a last token spanning pieces i..j
     best: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {}
     ending_at: dict[int, list[tuple[int, int]]] = {}
@@ -501,17 +510,18 @@ def _raw(nfc_map: list[int], index: int) -> int:
     return nfc_map[min(index, len(nfc_map) - 1)] if index < len(nfc_map) else nfc_map[-1] + 1
 
 
-# Whole words with a capital or a digit, matched only from word starts (no backtracking).
-_CODE_WORD_FAST_RE = re.compile(r"(?<!\S)\S*?[A-ZĐ0-9]\S*")
+_CODE_CHAR_RE = re.compile(r"[A-ZĐ0-9]")
 
 
 def _clean_vocabulary(rows: list[_Line]) -> set[str]:
     """Words seen whole inside long lines: evidence that a code or acronym is real."""
+    words: set[str] = set()
+    for row in rows:
+        if len(row.words) >= 4:
+            words.update(row.words)
     vocabulary = set()
-    # One pass over the long lines joined by spaces finds the same whole words as a pass over
-    # each. The vocabulary only vouches for codes and acronyms: words with capitals or digits.
-    words = set(_CODE_WORD_FAST_RE.findall(" ".join(row.text for row in rows if len(row.words) >= 4)))
-    for word in words:
+    # The vocabulary only vouches for codes and acronyms: words with capitals or digits.
+    for word in filter(_CODE_CHAR_RE.search, words):
         core = word.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
         for part in _CODE_SPLIT_RE.split(core):
             if len(part) > 1:
@@ -520,9 +530,23 @@ def _clean_vocabulary(rows: list[_Line]) -> set[str]:
 
 
 def _respaceable(rows: list[_Line], lexicon: Lexicon) -> set[str]:
-    """The words of these lines that `_respace` splits (each distinct word looked up once)."""
-    words = set(" ".join(row.text for row in rows).split(" "))
-    return {w for w in words if len(w) >= 4 and _respace(w, lexicon)}
+    """The words of these lines that `_respace` splits. A word once found unsplittable is
+    remembered, so a document costs one set difference for the words other texts had."""
+    plain = _unsplittable(lexicon)
+    if len(plain) > 200_000:
+        plain.clear()                 # bounded, like the cache of `_respace`
+    found = set()
+    for word in set().union(*(row.words for row in rows)) - plain:
+        if len(word) >= 4 and _respace(word, lexicon):
+            found.add(word)
+        else:
+            plain.add(word)
+    return found
+
+
+@lru_cache(maxsize=4)
+def _unsplittable(lexicon: Lexicon) -> set[str]:
+    return set()
 
 
 def _append_words(row: _Line, nfc_map: list[int], lexicon: Lexicon, stats: RepairStats,
@@ -559,8 +583,8 @@ def _append_words(row: _Line, nfc_map: list[int], lexicon: Lexicon, stats: Repai
 def _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairResult:
     out: list[str] = []
     offsets: list[int] = []
-    cross_line_positions: list[int] = []       # indices in `out` of cross-line separators
-    unmarked_positions: set[int] = set()       # ... whose raw break had no whitespace marker
+    # (index in `out`, raw offset, raw break had no whitespace marker) of each cross-line separator
+    crossings: list[tuple[int, int, bool]] = []
     append_text, append_offset, extend_offsets = out.append, offsets.append, offsets.extend
     found: list[dict] = []                     # this pass's repairs, in order (Repair fields)
     add_repair = found.append
@@ -586,30 +610,31 @@ def _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairRe
             joins += 1
             add_repair({"kind": "join_split", "raw_start": gap_raw, "raw_end": _raw(nfc_map, nxt.start)})
             continue
-        cross_line_positions.append(len(offsets))
-        if not (nxt.lead or row.trail):
-            unmarked_positions.add(len(offsets))
+        crossings.append((len(offsets), gap_raw, not (nxt.lead or row.trail)))
         append_text("\n" if decision == "break" else " ")
         append_offset(gap_raw)
     stats.split_joins += joins
     text = "".join(out)
     # A wrap space becomes a paragraph break where the structure says so. Only positions before
     # the current one change, and never inside the slices read (they start after the last
-    # break), so the checks read the assembled text itself.
+    # break), so the checks read the assembled text itself. Every newline of the text is at a
+    # crossing (words hold none), so the current line starts after the last crossing that broke.
     breaks: list[int] = []
     line_start = 0
-    for position in cross_line_positions:
-        line_start = max(line_start, text.rfind("\n", line_start, position) + 1)
-        char = text[position]
-        if char == " " and (
+    paragraph_breaks = 0
+    for position, raw_at, unmarked in crossings:
+        if text[position] == "\n" or (
                 _is_structural_break(text, position, line_start)
-                or position in unmarked_positions and position - line_start < 160 and _is_hard_upper_break(
+                or unmarked and position - line_start < 160 and _is_hard_upper_break(
                     text[line_start:position],
                     text[position + 1: position + 120].split("\n", 1)[0])):
-            char = "\n"
-            breaks.append(position)
-        if char == "\n":
+            if text[position] == " ":
+                breaks.append(position)
             line_start = position + 1
+            paragraph_breaks += 1
+            add_repair({"kind": "paragraph_break", "raw_start": raw_at, "raw_end": raw_at + 1, "after": "\n"})
+        else:
+            add_repair({"kind": "newline_to_space", "raw_start": raw_at, "raw_end": raw_at + 1, "after": " "})
     if breaks:
         parts, previous = [], 0
         for position in breaks:
@@ -618,18 +643,8 @@ def _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairRe
             previous = position + 1
         parts.append(text[previous:])
         text = "".join(parts)
-    paragraph_breaks = 0
-    for position in cross_line_positions:
-        char = text[position]
-        if char == "\n":
-            paragraph_breaks += 1
-            kind = "paragraph_break"
-        else:
-            kind = "newline_to_space"
-        start = offsets[position]
-        add_repair({"kind": kind, "raw_start": start, "raw_end": start + 1, "after": char})
     stats.paragraph_breaks += paragraph_breaks
-    stats.wrap_spaces += len(cross_line_positions) - paragraph_breaks
+    stats.wrap_spaces += len(crossings) - paragraph_breaks
     repairs.extend(_REPAIR_LIST.validate_python(found))
     offsets.append(len(raw))
     return RepairResult(text=text, offset_map=offsets, stats=stats, repairs=repairs)
