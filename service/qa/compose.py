@@ -56,6 +56,7 @@ DOCUMENT_RRF_K = 2
 # A second clause is cited when its fused score is this share of the first (see _close_seconds).
 SECOND_SHARE = 0.6
 SECOND_LOOK = 6
+TIED_SHARE = 0.95          # ranked level with the first: the ranking cannot tell them apart
 MAX_SECONDS = 3
 # A clause of another section is cited when it supplies what the cited ones lack and still
 # scores this share of the first; "lack" in words is this share of the question's IDF weight.
@@ -112,8 +113,10 @@ class GroundedComposer:
         only if one of the best-ranked clauses states one (a clause asked for by path always is)."""
         if query.paths or query.intent == "documents" and not query.numbers:
             return True
-        texts = [self.clauses[cid].text for cid, _, _ in ranked[:ANSWER_TYPE_LOOK]
-                 if cid in self.clauses and self.clauses[cid].path != "header"]
+        clauses = [self.clauses[cid] for cid, _, _ in ranked[:ANSWER_TYPE_LOOK]
+                   if cid in self.clauses and self.clauses[cid].path != "header"]
+        # A lead-in ("…, cụ thể:") states its facts in its points.
+        texts = [c.text for clause in clauses for c in [clause, *self._children(clause)]]
         return offers_answer_type(answer_types(question), texts)
 
     # ------------------------------------------------------------ which clauses
@@ -196,7 +199,19 @@ class GroundedComposer:
             return [top] + self._children(top)
         else:
             chosen = [top]
-        return chosen + self._seconds(chosen, ranked, ranked_clauses, query, question)
+        return self._reading_order(chosen + self._seconds(chosen, ranked, ranked_clauses, query, question))
+
+    def _reading_order(self, clauses: list[Clause]) -> list[Clause]:
+        """Points under one lead-in in the directive's order (a before b), each group where its
+        best-ranked member stood."""
+        position = {}
+        for clause in clauses:
+            if clause.doc not in position:
+                position[clause.doc] = {c.id: i for i, c in enumerate(self.documents[clause.doc].clauses)}
+        first: dict[tuple[str, str | None], int] = {}
+        for i, clause in enumerate(clauses):
+            first.setdefault((clause.doc, clause.parent), i)
+        return sorted(clauses, key=lambda c: (first[(c.doc, c.parent)], position[c.doc].get(c.id, 0)))
 
     def _seconds(self, chosen: list[Clause], ranked: Ranked, ranked_clauses: list[Clause],
                  query: Query, question: str) -> list[Clause]:
@@ -214,8 +229,8 @@ class GroundedComposer:
         for clause in ranked_clauses[1:SECOND_LOOK]:
             if len(extra) >= MAX_SECONDS or clause.id in taken or clause.doc != chosen[-1].doc:
                 continue
-            if any(clause.id.startswith(t + ".") or t.startswith(clause.id + ".") for t in taken):
-                continue        # a parent or point of what is already cited
+            if any(t.startswith(clause.id + ".") for t in taken):
+                continue        # the lead-in of what is already cited (its points may still add)
             share = score.get(clause.id, 0.0) / (top_score or 1.0)
             neighbour = clause.path.split(".")[0] == chosen[-1].path.split(".")[0]
             texts = [c.text for c in chosen + extra]
@@ -224,7 +239,7 @@ class GroundedComposer:
             words = set(lexical_tokens(clause.text))
             gain = sum(w for t, w in weights.items() if t in words and t not in covered)
             supplies_words = weights and gain >= COMPLEMENT_GAIN * sum(weights.values())
-            if neighbour and share >= SECOND_SHARE or share >= COMPLEMENT_SHARE and (
+            if share >= TIED_SHARE or neighbour and share >= SECOND_SHARE or share >= COMPLEMENT_SHARE and (
                     supplies_type or supplies_words):
                 extra.append(clause)
                 taken.add(clause.id)

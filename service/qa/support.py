@@ -68,27 +68,47 @@ def is_supported(query: Query, ranked: Ranked,
 # question a document is about but does not answer ("how much is the fine?" of a text with none).
 _MONEY = r"\d[\d.,]*(?:\s*\([^)\d]{1,40}\))?\s*(?:đồng|đ(?![\w])|triệu|tỷ|nghìn|ngàn|vnđ|vnd|dong)\b|\d[\d.,]*\s*%|lần mức lương|mức lương cơ sở"
 # Dates, weekdays, months, quarters; periodic words ("hằng tháng") say how often, not when.
-_DATE = (r"\b\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{2,4})?\b|ngày\s+\d{1,2}\b|tháng\s+(?:\d{1,2}|[IVX]+)\b|"
+_DATE = (r"\b\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{2,4})?\b|ngày\s+(?:mùng\s+)?\d{1,2}\b|tháng\s+(?:\d{1,2}|[IVX]+)\b|"
          r"quý\s+(?:[IV]+|\d)\b|\b\d{1,2}\s*(?:giờ|h)\s*\d{0,2}\b|thứ\s+(?:hai|ba|tư|năm|sáu|bảy)|chủ nhật|"
          r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b")
 _SPELLED = r"(?:\s*\([^)\d]{1,25}\))?"     # "15 (mười lăm) ngày": the number in words after it
 _DAYS = rf"\b\d{{1,3}}{_SPELLED}\s*ngày\b|\b(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+ngày\b|\b\d{{1,3}}\s+(?:working\s+)?days?\b"
 _FREQUENCY = (r"\b\d{1,2}\s*năm\s*(?:một|1)\s*lần|\b(?:một|hai|ba|năm)\s+năm\s+(?:một|1)\s+lần|"
               r"(?:một|1|hai|2)\s*lần\s*/\s*năm|hằng năm|hàng năm|mỗi năm|every\s+\d+\s+years|annually")
+_DEADLINE = (rf"(?:trước|chậm nhất|hạn chót|hạn cuối|không muộn hơn|không quá|đến hết|hoàn thành trong|"
+             rf"xong trong|trong|before|by|no later than|not later than|within|until|deadline)"
+             rf"\s+(?:[\w,]+\s+){{0,5}}?(?:{_DATE}|\d{{1,3}}{_SPELLED}\s*(?:ngày|tháng|năm|giờ|days?|months?|"
+             rf"years?|hours?|working days?)\b|(?:tháng|quý|năm)\s+(?:này|nay|sau|tới|\d))")
+# A bare "how many / what size" asks for a quantity: any figure that is not a date, a document
+# number or a clause number answers it.
+_NOT_A_QUANTITY = re.compile(r"\d+[\w.-]*/[\w./-]+|\b(?:điều|khoản|điểm|mục|chương|phụ lục|article|clause|"
+                             r"point|số|no\.)\s*\d+[\w.]*|^\s*\d+(?:\.\d+)*[.)]\s", re.IGNORECASE | re.MULTILINE)
 ANSWER_TYPES = {
     "money": (re.compile(r"bao nhiêu (?:tiền|đồng|triệu|tỷ)|(?:số tiền|mức (?:phạt|tiền|hỗ trợ|trợ cấp|chi|thu|phí|"
                          r"lương|thưởng)|kinh phí|tổng mức vốn)[^?]{0,60}bao nhiêu|phạt(?: tiền)? bao nhiêu|how much (?:money|does|do|is|are|"
                          r"must|will|would|support|funding|is paid)|what (?:cash |monthly |funeral |new )?"
                          r"(?:allowance|bonus|fine|fee|amount|allowance rates?)\b", re.IGNORECASE),
               re.compile(_MONEY, re.IGNORECASE)),
-    "date": (re.compile(r"(?:trước|vào|đến|từ)? ngày nào|by what (?:date|day)|on what dates?|before what date|"
-                        r"which day of", re.IGNORECASE),
+    # "By when?" asks for a time limit: a date the text only mentions (when it was received, when
+    # a meeting took place) does not answer it.
+    "deadline": (re.compile(r"trước ngày nào|hạn (?:chót|cuối)|chậm nhất (?:là )?(?:ngày|khi|lúc) nào|"
+                            r"by what (?:date|day|time)|before what date|by when|no later than when|"
+                            r"(?:what|which) (?:is the )?deadline", re.IGNORECASE),
+                 re.compile(_DEADLINE, re.IGNORECASE)),
+    "date": (re.compile(r"(?:vào|đến|từ)? ngày nào|on what dates?|which day of", re.IGNORECASE),
              re.compile(_DATE, re.IGNORECASE)),
     "days": (re.compile(r"(?:bao nhiêu|mấy) ngày|how many (?:working )?days", re.IGNORECASE),
              re.compile(_DAYS, re.IGNORECASE)),
     "frequency": (re.compile(r"(?:bao nhiêu|mấy) năm (?:một|1) lần|how often|how many years", re.IGNORECASE),
                   re.compile(_FREQUENCY, re.IGNORECASE)),
+    "quantity": (re.compile(r"\bbao nhiêu\b|\bmấy\b|how (?:many|much|large|big|long|wide)|what (?:percentage|"
+                            r"proportion|share|rate|size|dimensions?|number)", re.IGNORECASE),
+                 re.compile(r"\d")),
 }
+# Asked only when no more specific type is: "bao nhiêu tiền" wants an amount, not any figure,
+# and "trước ngày nào?" a time limit, not any date.
+_GENERIC = ("quantity",)
+_NARROWS = {"deadline": "date"}
 # A document reference's own date ("Nghị định số 45/2013/NĐ-CP ngày 10/5/2013") states no fact.
 _REFERENCE_DATE = re.compile(r"\d+[\w/.-]*/[\w.-]+\s*,?\s*(?:ngày|dated)\s*\d{1,2}(?:\s*/\s*\d{1,2}\s*/\s*\d{4}|"
                              r"\s+tháng\s+\d{1,2}\s+năm\s+\d{4})", re.IGNORECASE)
@@ -96,12 +116,18 @@ _REFERENCE_DATE = re.compile(r"\d+[\w/.-]*/[\w.-]+\s*,?\s*(?:ngày|dated)\s*\d{1
 
 def answer_types(question: str) -> list[str]:
     """The kinds of fact a question asks for ("bao nhiêu tiền" → money), in ANSWER_TYPES order."""
-    return [name for name, (asked, _) in ANSWER_TYPES.items() if asked.search(question)]
+    asked = [name for name, (pattern, _) in ANSWER_TYPES.items() if pattern.search(question)]
+    specific = [name for name in asked if name not in _GENERIC]
+    narrowed = {_NARROWS[name] for name in asked if name in _NARROWS}
+    return [name for name in specific or asked if name not in narrowed]
 
 
 def states(text: str, answer_type: str) -> bool:
     """Does the text state a fact of this type (references' own dates aside)?"""
-    return bool(ANSWER_TYPES[answer_type][1].search(_REFERENCE_DATE.sub(" ", text)))
+    text = _REFERENCE_DATE.sub(" ", text)
+    if answer_type == "quantity":
+        text = _NOT_A_QUANTITY.sub(" ", re.sub(_DATE, " ", text, flags=re.IGNORECASE))
+    return bool(ANSWER_TYPES[answer_type][1].search(text))
 
 
 def offers_answer_type(types: list[str], texts: list[str]) -> bool:
