@@ -113,9 +113,19 @@ class _Para:
 
 def _clean(text: str) -> str:
     """The words of a line without markdown and table markup ('**', '#', leading/trailing '|')."""
-    if "*" not in text and text[:1] not in "#>|" and text[-1:] != "|" and \
-            not text[:1].isspace() and not text[-1:].isspace():
-        return " ".join(text.split())      # the usual line: only runs of spaces to collapse
+    # String methods for what `_clean_by_regex` does: a heading's '#'s or a quote's '>' and the
+    # space after it, every '*', whitespace and pipes at the edges, runs of whitespace inside.
+    if text[:1] == "#":
+        text = text.lstrip("#").lstrip()
+    elif text[:1] == ">":
+        text = text[1:].lstrip()
+    if "*" in text:
+        text = text.replace("*", "")
+    return " ".join(text.strip(_SPACE_OR_PIPE).split())
+
+
+def _clean_by_regex(text: str) -> str:
+    """The definition of `_clean` (tests hold the two equal)."""
     text = _MARKUP_RE.sub("", text)
     text = _EDGE_PIPES_RE.sub("", text)
     return _SPACES_RE.sub(" ", text)
@@ -124,6 +134,7 @@ def _clean(text: str) -> str:
 _MARKUP_RE = re.compile(r"\*{1,3}|^#+\s*|^>\s*")
 _EDGE_PIPES_RE = re.compile(r"^[\s|]+|[\s|]+$")
 _SPACES_RE = re.compile(r"\s+")
+_SPACE_OR_PIPE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace()) + "|"
 
 
 @dataclass(frozen=True)
@@ -180,10 +191,11 @@ def _trie_pattern(words: list[str]) -> str:
     return build(trie)
 
 
-def find_actors(text: str) -> list[str]:
+def find_actors(text: str, lowered: str | None = None) -> list[str]:
+    """`lowered` is text.lower(), when the caller has it."""
     regex, names = _actor_matcher()
     found: dict[str, int] = {}
-    for m in regex.finditer(text.lower()):
+    for m in regex.finditer(text.lower() if lowered is None else lowered):
         actor = names.get(m.group(1).casefold())
         if actor and actor not in found:
             found[actor] = m.start()
@@ -197,8 +209,25 @@ _DEADLINE_EN_RE = re.compile(
     rf"((?:before|by|no later than|not later than|until)\s+(?:{EN_DATE_RE.pattern}))")
 
 
-def find_deadlines(text: str) -> list[Deadline]:
-    deadlines = []
+# Words one of the two deadline patterns opens with (lower-cased: every case-insensitive match of
+# the Vietnamese cues is in the lower-cased text); a text with none of them has no deadline.
+_DEADLINE_CUES_VI = ("trước", "chậm nhất", "hạn chót", "không muộn hơn", "đến hết")
+_DEADLINE_CUES_EN = ("before", "by", "later than", "until")
+
+
+def find_deadlines(text: str, lowered: str | None = None) -> list[Deadline]:
+    """`lowered` is text.lower(), when the caller has it."""
+    deadlines: list[Deadline] = []
+    if lowered is None:
+        lowered = text.lower()
+    if any(cue in lowered for cue in _DEADLINE_CUES_VI):
+        _find_deadlines_vi(text, deadlines)
+    if any(cue in text for cue in _DEADLINE_CUES_EN):
+        _find_deadlines_en(text, deadlines)
+    return deadlines
+
+
+def _find_deadlines_vi(text: str, deadlines: list[Deadline]) -> None:
     for m in _DEADLINE_RE.finditer(text):
         groups = [g for g in m.groups()[1:] if g]
         try:
@@ -206,11 +235,13 @@ def find_deadlines(text: str) -> list[Deadline]:
             deadlines.append(Deadline(text=m.group(1), date=date(year, month, day)))
         except ValueError:
             continue
+
+
+def _find_deadlines_en(text: str, deadlines: list[Deadline]) -> None:
     for m in _DEADLINE_EN_RE.finditer(text):
         found = date_of_en_match(m, offset=1)
         if found:
             deadlines.append(Deadline(text=m.group(1), date=found))
-    return deadlines
 
 
 def _date_of(match: re.Match[str] | None) -> date | None:
@@ -225,20 +256,26 @@ def _date_of(match: re.Match[str] | None) -> date | None:
         return None
 
 
+_DATE_AFTER_VI_RE = re.compile(rf"\s*,?\s*(?:ban hành\s+)?ngày\s+(?:{_DMY_RE}|{_LONG_DATE_RE})")
+_DATE_AFTER_EN_RE = re.compile(rf"\s*,?\s*(?:dated|issued on|of)\s+(?:{EN_DATE_RE.pattern})")
+_SENTENCE_END_RE = re.compile(r"[.;:]\s")
+_ISSUING_SENTENCE_RE = re.compile(
+    rf"\s*Ngày\s+(?:{_DMY_RE}|{_LONG_DATE_RE}),[^,]{{0,80}}ban hành\s+[\w\s]{{0,30}}$")
+
+
 def _date_after(text: str) -> date | None:
-    found = _date_of(re.match(rf"\s*,?\s*(?:ban hành\s+)?ngày\s+(?:{_DMY_RE}|{_LONG_DATE_RE})", text))
+    found = _date_of(_DATE_AFTER_VI_RE.match(text))
     if found:
         return found
-    m = re.match(rf"\s*,?\s*(?:dated|issued on|of)\s+(?:{EN_DATE_RE.pattern})", text)
+    m = _DATE_AFTER_EN_RE.match(text)
     return date_of_en_match(m) if m else None
 
 
 def _date_opening_sentence(before: str) -> date | None:
     """'Ngày 16/10/2023, Thủ tướng Chính phủ ban hành Công điện số 968/CĐ-TTg': the date opens
     the sentence that issues the cited document."""
-    sentence = re.split(r"[.;:]\s", before)[-1]
-    return _date_of(re.match(
-        rf"\s*Ngày\s+(?:{_DMY_RE}|{_LONG_DATE_RE}),[^,]{{0,80}}ban hành\s+[\w\s]{{0,30}}$", sentence))
+    sentence = _SENTENCE_END_RE.split(before)[-1]
+    return _date_of(_ISSUING_SENTENCE_RE.match(sentence))
 
 
 def _kind_before(text: str) -> str | None:
@@ -260,11 +297,11 @@ def _paragraphs(text: str) -> list[_Para]:
     paras = []
     start = 0
     for line in text.split("\n"):
-        end = start + len(line)
-        if line.strip():
-            lead = len(line) - len(line.lstrip())
-            paras.append(_Para(line.strip(), start + lead, start + lead + len(line.strip())))
-        start = end + 1
+        stripped = line.strip()
+        if stripped:
+            lead = start + len(line) - len(line.lstrip())
+            paras.append(_Para(stripped, lead, lead + len(stripped), _clean(stripped)))
+        start += len(line) + 1
     return paras
 
 
@@ -1381,11 +1418,15 @@ class _Builder:
         self.paths.add(path)
         if segments:
             self.segments[path] = segments
+        vi, en = _labels(path, tuple(segments) if segments else None,
+                         self.context.get(path.split(".", 1)[0]))
+        lowered = clause_text.lower()
         clause = Clause(
             id=f"{self.number}#{path}", doc=self.number, path=path, marker=marker,
-            label_vi=label_vi(path, segments, self.context), label_en=label_en(path, segments, self.context),
+            label_vi=vi, label_en=en,
             text=clause_text, span=(start, end), raw_span=self.source.raw_span(start, end),
-            parent=parent, actors=find_actors(clause_text), deadlines=find_deadlines(clause_text))
+            parent=parent, actors=find_actors(clause_text, lowered),
+            deadlines=find_deadlines(clause_text, lowered))
         self.clauses.append(clause)
         self.by_path[path] = clause
         if parent:
@@ -1578,6 +1619,16 @@ class _Builder:
                     self.add(f"p{i}", "", [para], None, [("paragraph", str(i))])
             else:
                 self.warnings.append("no body text: only the header can be cited")
+
+
+@lru_cache(maxsize=65536)
+def _labels(path: str, segments: tuple[tuple[str, str], ...] | None,
+            annex: tuple[str, str] | None) -> tuple[str, str]:
+    """(label_vi, label_en) of a clause; `annex` is the context of the annex the path is in.
+    Paths repeat from document to document ('1', '1.a', 'art2.3'): each is labelled once."""
+    context = {path.split(".", 1)[0]: annex} if annex else None
+    listed = list(segments) if segments else None
+    return label_vi(path, listed, context), label_en(path, listed, context)
 
 
 def _item_marker(para: _Para) -> tuple[str, str, str] | None:
@@ -1798,8 +1849,8 @@ def extract_references(document: Document) -> list[Reference]:
     references: list[Reference] = []
     seen: set[tuple[str, str | None]] = set()
     for clause in document.clauses:
-        if clause.path == "header":
-            continue
+        if clause.path == "header" or "/" not in clause.text:
+            continue          # (both kinds of number have a '/')
         # State documents ("968/CĐ-TTg") and Party documents ("52-CT/TW"), in text order.
         mentions = sorted([*NUMBER_RE.finditer(clause.text), *PARTY_NUMBER_RE.finditer(clause.text)],
                           key=lambda m: m.start())

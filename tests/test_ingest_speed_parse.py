@@ -85,3 +85,45 @@ def test_structural_break_sentence_end_equals_the_regex():
     for line in ["a.", "a./.", "a:", "a ;", "a", "a!  ", "a?\t", "Điều 1", "x./", "", " ", "a.\n"]:
         stripped = line.rstrip()
         assert bool(old.search(stripped)) == stripped.endswith((".", ":", ";", "!", "?")), line
+
+
+def test_clean_with_string_methods_equals_the_regex_definition():
+    rng = random.Random(3)
+    alphabet = ["#", ">", "*", "|", " ", "\t", "\u00a0", "a", "Đ", "x y", "**", "##", "\u2003", ".", "-"]
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert parse._clean(text) == parse._clean_by_regex(text), repr(text)
+
+
+def test_number_patterns_opening_with_a_digit_equal_the_look_behind_forms():
+    from ingest import vocab
+    plain_number = re.compile(vocab.NUMBER_RE.pattern.replace(r"(\d(?<![\w/.]\d)\d{0,4})", r"(?<![\w/.])(\d{1,5})", 1))
+    plain_party = re.compile(r"(?<![\w/.-])\d{1,4}-[A-ZĐ]{2,4}/[A-ZĐ]{2,4}(?![\w])")
+    assert plain_number.pattern != vocab.NUMBER_RE.pattern
+    texts = [load_file(path).text for path in DISPATCHES]
+    texts += ["1/2/BHXH-X", "a1/BHXH-TCCB", ".12/QĐ-TTg", "/12/QĐ-TTg", "123456/BHXH-BT",
+              "52-CT/TW 1-KL/TW x52-CT/TW -52-CT/TW", "12345-CT/TW"]
+    for text in texts:
+        assert [m.groups() + m.span() for m in vocab.NUMBER_RE.finditer(text)] == \
+            [m.groups() + m.span() for m in plain_number.finditer(text)]
+        assert [m.span() for m in vocab.PARTY_NUMBER_RE.finditer(text)] == \
+            [m.span() for m in plain_party.finditer(text)]
+
+
+def test_deadline_cues_are_in_every_deadline():
+    for text in ["TRƯỚC NGÀY 12/5/2022", "Chậm Nhất ngày 1 tháng 2 năm 2023", "hạn chót 1/1/2020",
+                 "KHÔNG MUỘN HƠN 3.4.2021", "đến hết ngày 30/6/2024", "no later than March 3, 2022",
+                 "by 5 May 2021", "until Dec. 2, 2025"]:
+        assert parse.find_deadlines(text), text
+        assert parse._DEADLINE_RE.search(text) or parse._DEADLINE_EN_RE.search(text)
+    assert parse.find_deadlines("trước khi báo cáo 12/5/2022") == []
+
+
+def test_cached_labels_equal_the_labels_of_each_clause():
+    for path, segments, context in [
+            ("1.a", [("number", "1"), ("letter", "a")], {}),
+            ("annex.art2.3", [("annex", "annex"), ("article", "2"), ("number", "3")],
+             {"annex": ("Quy chế ban hành kèm theo Quyết định 1/QĐ-X", "of the Regulation issued with Decision 1/QĐ-X")}),
+            ("annex2.ch1", None, {}), ("p3", [("paragraph", "3")], {}), ("header", None, {})]:
+        assert parse._labels(path, tuple(segments) if segments else None, context.get(path.split(".", 1)[0])) == \
+            (parse.label_vi(path, segments, context), parse.label_en(path, segments, context))
