@@ -99,7 +99,7 @@ _SITE_KEYS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class _Para:
     text: str
     start: int
@@ -411,8 +411,8 @@ _SEPARATOR_RE = re.compile(r"[-_=*.·…|#\s]{2,}|[-_=*|#]")
 def _is_upper(text: str, limit: int = 300) -> bool:
     if len(text) > limit:
         return False
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+    letters = "".join(filter(str.isalpha, text))      # C-level loops: no Python step per letter
+    return len(letters) >= 2 and sum(map(str.isupper, letters)) >= 0.85 * len(letters)
 
 
 @lru_cache(maxsize=65536)

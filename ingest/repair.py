@@ -651,6 +651,16 @@ def _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairRe
 
 
 def _is_structural_break(text: str, position: int, line_start: int) -> bool:
+    if _LOWER_LETTER_RE.match(text, position + 1) and text[position + 2: position + 3] != ")" \
+            and (position - line_start > 160 or not _is_upper_line(text[line_start:position])):
+        # (the common wrap, mid-sentence) What follows starts with a small letter and is no
+        # 'a)' item: of `_structural_rules` only the capitals line before it could hold, and
+        # the line before is no capitals line.
+        return False
+    return _structural_rules(text, position, line_start)
+
+
+def _structural_rules(text: str, position: int, line_start: int) -> bool:
     # Only the head (markers) and the tail (sentence end) of a long paragraph matter; slicing
     # just those keeps this linear in the paragraph's length.
     if position - line_start > 400:

@@ -127,3 +127,37 @@ def test_cached_labels_equal_the_labels_of_each_clause():
             ("annex2.ch1", None, {}), ("p3", [("paragraph", "3")], {}), ("header", None, {})]:
         assert parse._labels(path, tuple(segments) if segments else None, context.get(path.split(".", 1)[0])) == \
             (parse.label_vi(path, segments, context), parse.label_en(path, segments, context))
+
+
+def test_vietnamese_word_tails_count_the_words_with_a_vietnamese_letter():
+    from ingest import vocab
+    rng = random.Random(7)
+    alphabet = list("aăâbđêeôơưxyzÀÁàá1_-.,;()'\"Ωщ²½Ⅻỹ") + [" ", "\t", "\u0301"]
+    texts = [load_file(path).text[:8000] for path in DISPATCHES]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    for text in texts:
+        words = vocab._WORD_RE.findall(text)
+        assert len(vocab._VI_WORD_TAIL_RE.findall(text)) == sum(1 for w in words if vocab._VI_LETTER_RE.search(w))
+
+
+def _small_letter_shortcut(text: str, position: int, line_start: int) -> bool:
+    return bool(repair._LOWER_LETTER_RE.match(text, position + 1)) and \
+        text[position + 2: position + 3] != ")" and \
+        (position - line_start > 160 or not repair._is_upper_line(text[line_start:position]))
+
+
+def test_structural_break_shortcut_only_skips_breaks_the_rules_reject():
+    lines = ["a) điểm một;", "CÔNG VĂN", "Ngày 1/2/2023 các đơn vị", "KT. GIÁM ĐỐC", "1. Mục một.",
+             "x" * 170 + ".", "SỞ Y TẾ TỈNH", "ỦY BAN NHÂN DÂN", ""]
+    cases = [(before + " " + after, len(before), 0) for before in lines
+             for after in ["các đơn vị thực hiện", "b) điểm hai", "của Bộ Tài chính", "ủy ban", "đ) x", "ⓐ ABCD"]]
+    for path in DISPATCHES:             # every wrap of the real texts, as repair meets them
+        text = repair.repair_text(load_file(path).text).text
+        for m in re.finditer(r"[ \n]", text):
+            cases.append((text, m.start(), text.rfind("\n", 0, m.start()) + 1))
+    shortcuts = 0
+    for text, position, line_start in cases:
+        if _small_letter_shortcut(text, position, line_start):
+            shortcuts += 1
+            assert not repair._structural_rules(text, position, line_start), text[line_start: position + 40]
+    assert shortcuts > 100
