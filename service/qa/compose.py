@@ -7,6 +7,7 @@ the text never names a source that is not in `citations`. The optional LLM compo
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ingest.commentary import english_rendering
 from ingest.model import Citation, Clause, Document
@@ -26,6 +27,7 @@ from service.qa.render import (
     verbatim_quote,
 )
 from service.qa.retrieve import IndexSnapshot, Ranked
+from service.qa.issuers import issuer_scores
 from service.qa.support import answer_types, is_supported, offers_answer_type
 from service.qa.understand import (
     Query,
@@ -69,6 +71,16 @@ LEAD_IN_POINTS = 6         # points cited under a lead-in that none of its point
 ITEM_CHARS = 1000         # per cited clause in the answer text; longer clauses show their focus
 
 
+@dataclass(frozen=True)
+class DocumentScore:
+    """A document's place in a which-document ranking: `score` orders (clause, title and issuer
+    rankings fused); `evidence` is the clause and title part alone, the content evidence that
+    decides support and runner-ups (one issuer has many documents)."""
+    number: str
+    score: float
+    evidence: float
+
+
 class GroundedComposer:
     def __init__(self, snapshot: IndexSnapshot, store: ClauseStore):
         self.snapshot = snapshot
@@ -89,6 +101,8 @@ class GroundedComposer:
         # "Which document …?" ranks documents once: for support and for the answer.
         scored = self.rank_documents(question, query, ranked) \
             if query.intent == "documents" and not query.numbers else None
+        if scored == [] and query.cited:
+            return self.refuse_uncited(query, ranked)
         supported = is_supported(query, ranked) or documents_agree(scored)
         if not supported or not self.answers_type_asked(question, query, ranked):
             if query.numbers and not query.inherited:
@@ -579,13 +593,14 @@ class GroundedComposer:
 
     # ------------------------------------------------------------ which document
     def documents_answer(self, question: str, query: Query, ranked: Ranked,
-                         scored: list[tuple[str, float]]) -> Answer:
+                         scored: list[DocumentScore]) -> Answer:
         """'Which document …?': documents ranked by their clauses and their title (kind, number,
         issuer, subject) together (`rank_documents`); the best is named, close runners-up after it."""
         if not scored:
             return self.refusal(query, ranked)
-        best_score = scored[0][1]
-        chosen = [n for n, score in scored[:3] if score >= RUNNER_UP_SHARE * best_score]
+        best = scored[0]
+        chosen = [d.number for d in scored[:3] if d.score >= RUNNER_UP_SHARE * best.score
+                  and d.evidence >= RUNNER_UP_SHARE * best.evidence]
         lang = query.language
         best_clause = {}
         for cid, _, _ in ranked:
@@ -615,12 +630,23 @@ class GroundedComposer:
         subject = f" — “{document.subject}”" if document.subject else ""
         return f"{doc_title(document, lang)}{issuer}{subject}"
 
-    def rank_documents(self, question: str, query: Query, ranked: Ranked) -> list[tuple[str, float]]:
+    def rank_documents(self, question: str, query: Query, ranked: Ranked) -> list[DocumentScore]:
         """Reciprocal-rank fusion of two document rankings: by the best rank of a document's
         clauses in the clause ranking, and by how much of the question its title covers."""
         wanted_kinds = kinds_asked(question)
+        # A Quyết định that promulgates a Quy chế or a Kế hoạch is that Quy chế, that Kế hoạch.
         candidates = [n for n, d in self.documents.items()
-                      if not wanted_kinds or d.kind in wanted_kinds] or list(self.documents)
+                      if not wanted_kinds or d.kind in wanted_kinds
+                      or any(_promulgates(d, kind) for kind in wanted_kinds)] \
+            or list(self.documents)
+        if query.cited:
+            # "Which dispatch implements Decision X?": the documents that cite X, if any do.
+            cited = set(query.cited)
+            candidates = [n for n in candidates if n not in cited] or candidates
+            citing = [n for n in candidates if cited & {r.number for r in self.documents[n].references}]
+            if not citing and not cited & set(self.documents):
+                return []       # nothing ingested cites a document that is not ingested either
+            candidates = citing or candidates
         by_clause: dict[str, int] = {}
         for rank, (cid, _, _) in enumerate(ranked):
             by_clause.setdefault(cid.split("#")[0], rank)
@@ -629,16 +655,28 @@ class GroundedComposer:
                        for n in candidates}
         by_title = {n: rank for rank, n in enumerate(sorted(candidates, key=lambda n: -title_cover[n]))
                     if title_cover[n] > 0}
-        scores = {}
+        # Documents of the issuer the question names rank level with each other (one issuer
+        # has many documents): a dense rank by how fully it is named.
+        issuer = issuer_scores(query.expanded or question, self.documents, candidates)
+        levels = sorted(set(issuer.values()), reverse=True)
+        by_issuer = {n: levels.index(share) for n, share in issuer.items()}
+        scores = []
         for number in candidates:
-            score = 0.0
-            if number in by_clause:
-                score += 1.0 / (DOCUMENT_RRF_K + by_clause[number])
-            if number in by_title:
-                score += 1.0 / (DOCUMENT_RRF_K + by_title[number])
-            if score:
-                scores[number] = score
-        return sorted(scores.items(), key=lambda item: -item[1])
+            evidence = sum(1.0 / (DOCUMENT_RRF_K + ranking[number])
+                           for ranking in (by_clause, by_title) if number in ranking)
+            issued = 1.0 / (DOCUMENT_RRF_K + by_issuer[number]) if number in by_issuer else 0.0
+            if evidence:
+                scores.append(DocumentScore(number, evidence + issued, evidence))
+        return sorted(scores, key=lambda d: -d.score)
+
+    def refuse_uncited(self, query: Query, ranked: Ranked) -> Answer:
+        """"Which dispatch implements X?" when X is not ingested and nothing ingested cites it."""
+        names = ", ".join(query.cited)
+        text = (f"Văn bản {names} không có trong kho văn bản, và không văn bản nào đã nạp viện dẫn văn bản này."
+                if query.language == "vi" else
+                f"Document {names} is not in the corpus, and no ingested document cites it.")
+        return Answer(answer=text, language=query.language, refused=True, intent=query.intent,
+                      related=self._related(ranked[:3], query.language, set()))
 
     def refusal(self, query: Query, ranked: Ranked) -> Answer:
         lang = query.language
@@ -676,10 +714,16 @@ def close_numbers(missing: list[str], documents: dict[str, Document], limit: int
     return list(dict.fromkeys(found))[:limit]
 
 
-def documents_agree(scored: list[tuple[str, float]] | None) -> bool:
-    """'Which document …?' is supported when one document leads both document rankings, by its
-    clauses and by its title (`rank_documents`): two independent signals naming one document."""
-    return bool(scored) and scored[0][1] >= 2.0 / DOCUMENT_RRF_K - 1e-9
+def _promulgates(document: Document, kind: str) -> bool:
+    """"Ban hành Quy chế …", "Ban hành kèm theo … Kế hoạch": the document issues one of that kind."""
+    return bool(re.search(rf"ban hành\s+(?:kèm theo\s+)?{re.escape(kind)}\b", document.subject or "", re.IGNORECASE))
+
+
+def documents_agree(scored: list[DocumentScore] | None) -> bool:
+    """'Which document …?' is supported when one document leads two of its rankings (by its
+    clauses, by its title, by the issuer the question names; `rank_documents`): independent
+    signals naming one document."""
+    return bool(scored) and scored[0].score >= 2.0 / DOCUMENT_RRF_K - 1e-9
 
 
 def _is_lead_in(clause: Clause) -> bool:

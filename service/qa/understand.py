@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
@@ -38,6 +39,9 @@ class Query(BaseModel):
     intent: Intent = "topic"
     expanded: str = ""                                     # question + glossary/actor terms
     referenced: list[str] = Field(default_factory=list)   # named, absent, but cited by a named one
+    # "Which dispatch implements Decision 28/2021/QĐ-TTg?": the numbers named are what the
+    # document asked for cites, not the document in view (stored or not).
+    cited: list[str] = Field(default_factory=list)
     inherited: bool = False        # the documents come from an earlier turn, not this question
     context_actors: list[str] = Field(default_factory=list)   # actors of that earlier turn
 
@@ -70,6 +74,9 @@ def understand(question: str, lang: str | None, history: list[Turn],
                 break
     query.paths = [p for p in query.paths if not p.startswith("?")]
     query.intent = intent_of(question, bool(query.numbers))
+    if (query.numbers or query.missing) and not query.inherited and asks_which_document_citing(question):
+        query.cited = list(dict.fromkeys(query.numbers + query.missing))
+        query.numbers, query.missing, query.intent = [], [], "documents"
     query.referenced = [m for m in query.missing
                         if any(r.number == m for n in query.numbers for r in documents[n].references)]
     query.missing = [m for m in query.missing if m not in query.referenced]
@@ -94,7 +101,8 @@ def _kind_words(language: str, plural: bool = False) -> str:
 
 _KIND_WORDS_VI = _kind_words("vi") + "|văn bản"
 _KIND_WORDS_EN = _kind_words("en", plural=True)
-_KIND_BEFORE_NUMBER = re.compile(rf"(?:{_KIND_WORDS_VI}|{_KIND_WORDS_EN}|số|no\.?)\s*$", re.IGNORECASE)
+# "Công văn số 06", "No. 06"; not "Đoàn kiểm tra số 06", which numbers something else.
+_KIND_BEFORE_NUMBER = re.compile(rf"(?:(?:{_KIND_WORDS_VI}|{_KIND_WORDS_EN})\s*(?:số)?|\bno\.?)\s*$", re.IGNORECASE)
 
 
 def resolve_numbers(question: str, query: Query, documents: Mapping[str, Document]) -> None:
@@ -210,9 +218,9 @@ FACETS = [
     ("signer", r"(ai ký|người ký|do ai|signed|signer|signatory)"),
     ("date", r"(ngày nào|ngày ban hành|khi nào|when|what date|dated)"),
     ("issuer", r"(cơ quan nào ban hành|ai ban hành|who issued|which (agency|body|authority|ministry) issued|issuer)"),
-    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed|addressees?|"
-                   r"recipients|sent to|to whom)"),
-    ("subject", r"(trích yếu|về việc gì|subject|what is .* about\b)"),
+    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|((những|các) )?(đơn vị|cơ quan|nơi) nào)|kính gửi|"
+                   r"addressed|addressees?|recipients|sent to|to whom)"),
+    ("subject", r"(trích yếu|về việc gì|(thuộc )?lĩnh vực nào|subject|what is .* about\b|which (field|area))"),
     ("implements", r"(thực hiện (nghị quyết|chỉ thị|công điện|quyết định|kết luận|kế hoạch) nào|"
                    r"(nghị quyết|chỉ thị|kết luận) nào|implement(s|ing)? which|pursuant to which|"
                    r"which (resolution|directive|conclusion|decree|law) does it implement|"
@@ -234,16 +242,52 @@ def intent_of(question: str, has_document: bool = True) -> Intent:
     return "topic"
 
 
+# The verb before a number that the document asked for cites: "… thực hiện Quyết định 28/2021/…",
+# "… replaced Decision 1111/QĐ-BHXH"; not "Which decision does plan 252/KH-… implement?".
+_CITED_AFTER = re.compile(
+    rf"(?:thực hiện|hướng dẫn(?: thực hiện| thi hành)?|triển khai(?: thực hiện| thi hành)?|thi hành|"
+    rf"thay thế|sửa đổi(?:, bổ sung)?|bãi bỏ|implement(?:s|ed|ing)?|replac(?:e|es|ed|ing)|"
+    rf"amend(?:s|ed|ing)?|repeal(?:s|ed|ing)?|guid(?:e|es|ed|ing)(?: the implementation of)?)"
+    rf"\s+(?:the\s+)?(?:(?:{_KIND_WORDS_VI}|{_KIND_WORDS_EN})\s+)?(?:số\s*|no\.\s*)?$", re.IGNORECASE)
+
+
+def asks_which_document_citing(question: str) -> bool:
+    """"Công văn nào … thực hiện Quyết định 28/2021/QĐ-TTg?": a which-document question whose
+    named numbers all come after it, each as what is implemented, guided, replaced or amended."""
+    which = re.search(dict(INTENTS)["documents"], question, re.IGNORECASE)
+    if not which:
+        return False
+    named = [m.start() for m in NUMBER_RE.finditer(question)]
+    named += [m.start() for m in re.finditer(r"(?<![\w/])\d{1,5}\s*/\s*(?:19|20)\d\d(?![\w/])", question)]
+    stripped = NUMBER_RE.sub(lambda m: " " * len(m.group(0)), question)
+    named += [m.start() for m in re.finditer(r"(?<![\w/.,-])\d{2,5}(?![\w/.,-])", stripped)
+              if not re.fullmatch(r"(19|20)\d\d", m.group(0))]     # a bare serial ("according to 1257")
+    return bool(named) and all(start > which.start() and _CITED_AFTER.search(question[max(0, start - 80):start])
+                               for start in named)
+
+
 def kinds_asked(question: str) -> set[str]:
     """Document kinds a question asks for ("which decree", "công điện nào"); a kind word that
-    names the document in view ("Công văn 3476 …") is not a kind asked for."""
-    asked = set()
-    for kind in vocab.kinds():
-        names = [kind.vi, kind.en, *kind.en_aliases]
-        pattern = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
-        if re.search(rf"\b({pattern})\b(?!\s*(số\s*)?\d)", question, re.IGNORECASE):
-            asked.add(kind.vi)
+    names the document in view ("Công văn 3476 …") is not a kind asked for. Vietnamese kind names
+    are also verbs and nouns ("quy định", "hướng dẫn", "kế hoạch"): a kind is asked for as
+    "<kind> nào"; in English, as the first kind word after "which"/"what"."""
+    asked = {kind.vi for kind in vocab.kinds()
+             if re.search(rf"\b{re.escape(kind.vi)}\s+nào\b", question, re.IGNORECASE)}
+    names = _english_kind_names()
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    for m in re.finditer(rf"\b(?:which|what)\s+(?:[\w'’-]+\s+){{0,5}}?({alternation})(?:s|es)?\b"
+                         rf"(?!\s*(?:no\.?\s*)?\d)", question, re.IGNORECASE):
+        asked |= names[m.group(1).lower()]
     return asked
+
+
+@lru_cache(maxsize=1)
+def _english_kind_names() -> dict[str, set[str]]:
+    names: dict[str, set[str]] = {}
+    for kind in vocab.kinds():
+        for name in (kind.en, *kind.en_aliases):
+            names.setdefault(name.lower(), set()).add(kind.vi)
+    return names
 
 
 def asks_date(question: str) -> bool:

@@ -1,0 +1,73 @@
+"""Does a question name a document's issuer? ("Công văn nào của BHXH Việt Nam …", "Which Tuyen
+Quang decision …", "Quy chế nào của TP.HCM …").
+
+Issuers are matched on syllables with the diacritics folded away, so an English question's
+place names ("Tuyen Quang", "Ho Chi Minh City") and a header read from a scan ("Bảo hiếm xã họi
+tp ho chí minh") meet; the common abbreviations of Vietnamese administration are spelled out;
+each syllable weighs by how few issuers share it, so "Tuyên Quang" decides and "Ủy ban nhân dân"
+barely counts.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ingest.model import Document
+
+ABBREVIATIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "abbreviations_vi.yaml"
+ISSUER_MATCH = 0.6        # share of an issuer's (weighted) syllables a question must name
+
+
+def fold(text: str) -> str:
+    """Casefolded, without diacritics (đ → d), punctuation as spaces."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[^\w]+", " ", bare).strip()
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> list[tuple[re.Pattern[str], str]]:
+    table = yaml.safe_load(ABBREVIATIONS_FILE.read_text(encoding="utf-8")) or {}
+    # Longest first: "TP.HCM" before "TP".
+    return [(re.compile(rf"(?<!\w){re.escape(short)}(?!\w)", re.IGNORECASE), f" {long} ")
+            for short, long in sorted(table.items(), key=lambda item: -len(item[0]))]
+
+
+def spelled_out(text: str) -> str:
+    for pattern, long in _abbreviations():
+        text = pattern.sub(long, text)
+    return text
+
+
+# Names written as one word or two ("Vietnam", "Viet Nam"), folded to one spelling.
+_JOINED = re.compile(r"\b(viet) (nam)\b|\b(ha) (noi)\b")
+
+
+def syllables(text: str) -> set[str]:
+    folded = _JOINED.sub(lambda m: "".join(g for g in m.groups() if g), fold(spelled_out(text)))
+    return set(folded.split())
+
+
+def issuer_scores(question: str, documents: Mapping[str, Document],
+                  candidates: list[str]) -> dict[str, float]:
+    """For each candidate with an issuer, the IDF-weighted share of its issuer's syllables that
+    the question (with its expansion) names; only those at or above ISSUER_MATCH."""
+    asked = syllables(question)
+    issuer_words = {n: syllables(documents[n].issuer) for n in candidates if documents[n].issuer}
+    df = Counter(w for words in issuer_words.values() for w in words)
+    total = max(1, len(issuer_words))
+    scores = {}
+    for number, words in issuer_words.items():
+        weight = {w: math.log(1 + total / df[w]) for w in words}
+        whole = sum(weight.values())
+        share = sum(v for w, v in weight.items() if w in asked) / whole if whole else 0.0
+        if share >= ISSUER_MATCH:
+            scores[number] = share
+    return scores

