@@ -104,10 +104,10 @@ class _Para:
     text: str
     start: int
     end: int
-    clean: str = ""
+    clean: str | None = None          # `_clean(text)`, computed here unless given
 
     def __post_init__(self) -> None:
-        if not self.clean:
+        if self.clean is None:
             self.clean = _clean(self.text)
 
 
@@ -121,7 +121,10 @@ def _clean(text: str) -> str:
         text = text[1:].lstrip()
     if "*" in text:
         text = text.replace("*", "")
-    return " ".join(text.strip(_SPACE_OR_PIPE).split())
+    text = text.strip(_SPACE_OR_PIPE)
+    if "  " not in text and text.isprintable():
+        return text             # (the usual line) its only whitespace is single spaces
+    return " ".join(text.split())
 
 
 def _clean_by_regex(text: str) -> str:
@@ -325,8 +328,13 @@ def _split_run_ons(paras: list[_Para]) -> list[_Para]:
                 out.append(_Para(p.text[:cut], p.start, p.start + cut))
                 out.append(_Para(p.text[rest:], p.start + rest, p.end))
                 continue
-        out.extend(_cut_title_run_on(part) for part in _cut_inline_articles(p))
-    return [q for part in out for q in (part if isinstance(part, list) else [part])]
+        for part in _cut_inline_articles(p):
+            cut = _cut_title_run_on(part)
+            if isinstance(cut, list):
+                out.extend(cut)
+            else:
+                out.append(cut)
+    return out
 
 
 # An article heading inside a line, after a sentence end: '… trường. **Điều 2. Người …'.
@@ -731,10 +739,8 @@ def _cue_at(p: _Para) -> int | None:
     text = p.clean
     if _ATTACHMENT_CUE_RE.match(text) and len(text) < 400:
         return 0
-    if len(text) > 1500 or _item_marker(p):
-        return None
-    at = _inline_cue(text)
-    if at is None:
+    at = _inline_cue(text) if len(text) <= 1500 else None
+    if at is None or _item_marker(p):      # (the cheap test first: both are pure)
         return None
     cue = text[at:]
     before = text[:at].strip(" *#|")
@@ -1223,9 +1229,13 @@ def parse_document(repair: RepairResult, raw: str, file: str) -> Document:
     text = repair.text
     paras = _paragraphs(text)
     warnings: list[str] = []
-    source = Source(file=file, sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
-                    raw_text=raw, repaired_text=text, offset_map=repair.offset_map,
-                    stats=repair.stats, repairs=repair.repairs)
+    # Every field is already of its type (repair builds them): validating the offset map again,
+    # an int per character, would cost more than the rest of the source. The lists are copied,
+    # as validation would.
+    source = Source.model_construct(
+        file=file, sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(), raw_text=raw,
+        repaired_text=text, offset_map=list(repair.offset_map), stats=repair.stats,
+        repairs=list(repair.repairs))
     language = detect_language(text)
     paras = _split_run_ons(paras)
     zones = _zones(paras)

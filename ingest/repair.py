@@ -81,42 +81,83 @@ class RepairResult:
     repairs: list[Repair] = field(default_factory=list)
 
 
-class _Line:
-    """One non-blank line: its words and where they sit in the NFC text.
+class _Lines:
+    """The non-blank lines of a text, one list per field: index k is the k-th line.
 
     Inside a line every break between words is a space; only the breaks between lines need
     deciding, so repair works a line at a time and looks at single words only at line edges.
+    Lists of plain values rather than an object per line: objects alive for the whole text
+    cost as much again in the garbage collector as in building them.
     """
 
-    __slots__ = ("words", "text", "start", "end", "spaced", "lead", "trail", "blank_before",
-                 "separator", "line", "line_start")
+    __slots__ = ("text", "start", "end", "size", "first", "last", "spaced", "lead", "trail",
+                 "blank_before", "separator", "unspaced")
 
-    def __init__(self, line: str, line_start: int, words: list[str], blank_before: bool):
-        first = len(line) - len(line.lstrip())
-        last_end = len(line.rstrip())
-        self.words = words
-        self.text = " ".join(words)            # the line as repair writes it
-        self.start = line_start + first        # of the first word
-        self.end = line_start + last_end       # of the last word
-        # One whitespace character between each two words: the offsets are the line's own slice.
-        self.spaced = len(self.text) == last_end - first
-        self.lead = first > 0
-        self.trail = last_end < len(line)
-        self.blank_before = blank_before
-        self.separator = line[first] in _SEPARATOR_FIRST and bool(_SEPARATOR_RE.match(line[first:last_end]))
-        self.line = line
-        self.line_start = line_start
+    def __init__(self, lines: list[tuple[str, int]]):
+        self.text: list[str] = []          # the line as repair writes it: its words, one space apart
+        self.start: list[int] = []         # of the first word, in the NFC text
+        self.end: list[int] = []           # of the last word
+        self.size: list[int] = []          # words
+        self.first: list[str] = []         # first word
+        self.last: list[str] = []          # last word
+        self.spaced: list[bool] = []       # one whitespace character between each two words
+        self.lead: list[bool] = []         # whitespace before the first word
+        self.trail: list[bool] = []        # ... after the last
+        self.blank_before: list[bool] = []
+        self.separator: list[bool] = []    # a rule line ('-----', '|', '**')
+        self.unspaced: dict[int, tuple[str, int]] = {}    # k → (line, its start), if not spaced
+        add_text, add_start, add_end, add_size = self.text.append, self.start.append, \
+            self.end.append, self.size.append
+        add_first, add_last, add_spaced, add_lead = self.first.append, self.last.append, \
+            self.spaced.append, self.lead.append
+        add_trail, add_blank, add_separator = self.trail.append, self.blank_before.append, \
+            self.separator.append
+        blank = False
+        for line, line_start in lines:
+            words = line.split()          # the same runs as \S+: str.split and \s agree on spaces
+            if not words:
+                blank = True
+                continue
+            first = len(line) - len(line.lstrip())
+            last_end = len(line.rstrip())
+            text = " ".join(words)
+            spaced = len(text) == last_end - first
+            if not spaced:
+                self.unspaced[len(self.text)] = (line, line_start)
+            add_text(text)
+            add_start(line_start + first)
+            add_end(line_start + last_end)
+            add_size(len(words))
+            add_first(words[0])
+            add_last(words[-1])
+            add_spaced(spaced)
+            add_lead(first > 0)
+            add_trail(last_end < len(line))
+            add_blank(blank)
+            add_separator(line[first] in _SEPARATOR_FIRST and bool(_SEPARATOR_RE.match(line[first:last_end])))
+            blank = False
 
-    def word_spans(self) -> list[tuple[int, int]]:
-        """(start, end) in the NFC text of each word."""
-        if not self.spaced:
-            return [(self.line_start + m.start(), self.line_start + m.end())
-                    for m in _WORD_SPAN_RE.finditer(self.line)]
-        spans, at = [], self.start
-        for word in self.words:
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def words(self, k: int) -> list[str]:
+        return self.text[k].split(" ")
+
+    def word_spans(self, k: int) -> list[tuple[int, int]]:
+        """(start, end) in the NFC text of each word of line k."""
+        if k in self.unspaced:
+            line, line_start = self.unspaced[k]
+            return [(line_start + m.start(), line_start + m.end()) for m in _WORD_SPAN_RE.finditer(line)]
+        spans, at = [], self.start[k]
+        for word in self.words(k):
             spans.append((at, at + len(word)))
             at += len(word) + 1
         return spans
+
+    def interior(self, k: int) -> str:
+        """The words of line k but its first and last, one space apart."""
+        text = self.text[k]
+        return text[len(self.first[k]) + 1: len(text) - len(self.last[k]) - 1]
 
 
 _WORD_SPAN_RE = re.compile(r"\S+")       # the same runs as str.split: \s and str agree on spaces
@@ -148,6 +189,9 @@ def nfc_with_offsets(raw: str) -> tuple[str, list[int], int]:
 # ---------------------------------------------------------------- token scoring
 
 class _Scorer:
+    """Token scores for one document: what its vocabulary vouches for, over the lexicon's
+    scores (which hold for every document, so they are computed once: `_part_shape`)."""
+
     def __init__(self, lexicon: Lexicon, vocabulary: set[str]):
         self.lexicon = lexicon
         self.vocabulary = vocabulary
@@ -169,28 +213,48 @@ class _Scorer:
         return value
 
     def _score_part(self, part: str) -> float:
-        if part.isdigit():
-            return 0.0
-        if not LETTER_RE.match(part):
+        shape, value = _part_shape(part, self.lexicon)
+        if shape == "fixed":
+            return value
+        if shape == "code":
             # Letters mixed with digits or symbols: plausible only as a whole-seen code.
-            return KNOWN_ACRONYM if part in self.vocabulary else _invalid_cost(part)
-        if _case_shape_ok(part):
-            logprob = self.lexicon.syllable_logprob(part)
-            if logprob is not None:
-                return logprob
-        if len(part) == 1 and part.isupper():
-            return SINGLE_CAPITAL
-        if _ACRONYM_RE.match(part):
+            return KNOWN_ACRONYM if part in self.vocabulary else value
+        if shape == "acronym":
             return KNOWN_ACRONYM if part in self.vocabulary else UNKNOWN_ACRONYM
-        if part in self.vocabulary and len(part) > 1:
-            return UNKNOWN_ACRONYM
-        return _invalid_cost(part)
+        return UNKNOWN_ACRONYM if part in self.vocabulary and len(part) > 1 else value
 
     def bigram_bonus(self, left: str, right: str) -> float:
-        a, b = self.core(left), self.core(right)
-        if a and b and LETTER_RE.match(a) and LETTER_RE.match(b) and self.lexicon.is_word(a, b):
-            return WORD_BONUS
-        return 0.0
+        if " " in left or " " in right:
+            return 0.0          # (a line's interior words as one piece) no letters-only core
+        return _bigram_bonus(left, right, self.lexicon)
+
+
+@lru_cache(maxsize=200_000)
+def _part_shape(part: str, lexicon: Lexicon) -> tuple[str, float]:
+    """What the score of a code part is without the document's vocabulary: ('fixed', score),
+    or 'code' / 'acronym' / 'other' with the score when the vocabulary does not know it."""
+    if part.isdigit():
+        return "fixed", 0.0
+    if not LETTER_RE.match(part):
+        return "code", _invalid_cost(part)
+    if _case_shape_ok(part):
+        logprob = lexicon.syllable_logprob(part)
+        if logprob is not None:
+            return "fixed", logprob
+    if len(part) == 1 and part.isupper():
+        return "fixed", SINGLE_CAPITAL
+    if _ACRONYM_RE.match(part):
+        return "acronym", UNKNOWN_ACRONYM
+    return "other", _invalid_cost(part)
+
+
+@lru_cache(maxsize=200_000)
+def _bigram_bonus(left: str, right: str, lexicon: Lexicon) -> float:
+    a = left.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
+    b = right.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
+    if a and b and LETTER_RE.match(a) and LETTER_RE.match(b) and lexicon.is_word(a, b):
+        return WORD_BONUS
+    return 0.0
 
 
 _VOWEL_RUN_RE = re.compile(r"[aăâeêioôơuưyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]+",
@@ -319,7 +383,7 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
     lines = _split_lines(text)
     lines = _strip_boilerplate(lines, stats, repairs, nfc_map)
     lines = _strip_furniture(lines, stats, repairs, nfc_map, text)
-    rows = _rows(lines)
+    rows = _Lines(lines)
     boundary = _boundaries(rows)
     if "amb" in boundary:
         if _looks_english(text):
@@ -332,38 +396,29 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
     return _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw)
 
 
-def _rows(lines: list[tuple[str, int]]) -> list[_Line]:
-    rows: list[_Line] = []
-    blank = False
-    for line, start in lines:
-        words = line.split()          # the same runs as \S+: str.split and \s agree on spaces
-        if not words:
-            blank = True
-            continue
-        rows.append(_Line(line, start, words, blank))
-        blank = False
-    return rows
-
-
-def _boundaries(rows: list[_Line]) -> list[str]:
-    """boundary[k] between rows[k] and rows[k+1]: 'join' | 'space' | 'break' | 'amb'."""
+def _boundaries(rows: _Lines) -> list[str]:
+    """boundary[k] between lines k and k+1: 'join' | 'space' | 'break' | 'amb'."""
     boundary: list[str] = []
-    for a, b in zip(rows, rows[1:]):
-        if b.blank_before or a.separator or b.separator:
-            boundary.append("break")
-        elif b.lead or a.trail:
+    add = boundary.append
+    for a_last, a_trail, a_separator, b_first, b_size, b_lead, b_blank, b_separator in zip(
+            rows.last, rows.trail, rows.separator, rows.first[1:], rows.size[1:], rows.lead[1:],
+            rows.blank_before[1:], rows.separator[1:]):
+        if b_blank or a_separator or b_separator:
+            add("break")
+        elif b_lead or a_trail:
             # Whitespace at the break marks a real space, unless punctuation follows.
-            boundary.append("join" if b.words[0][0] in ".,;:)" else "space")
-        elif len(b.words) >= 3 and _ITEM_PIECE_RE.match(b.words[0]):
-            boundary.append("space")      # "NĂM 2025\n1. Chỉ tiêu": an item starts, never a split
+            add("join" if b_first[0] in ".,;:)" else "space")
+        elif b_size >= 3 and _ITEM_PIECE_RE.match(b_first):
+            add("space")      # "NĂM 2025\n1. Chỉ tiêu": an item starts, never a split
         else:
-            boundary.append(_forced_decision(a.words[-1], b.words[0]) or "amb")
+            add(_forced_decision(a_last, b_first) or "amb")
     return boundary
 
 
-def _resolve_ambiguous(rows: list[_Line], boundary: list[str], scorer: _Scorer) -> None:
+def _resolve_ambiguous(rows: _Lines, boundary: list[str], scorer: _Scorer) -> None:
     """Decide each run of ambiguous breaks: the last word of a line, any one-word lines, and the
     first word of the line that ends the run, joined or spaced by `_choose_joins`."""
+    size = rows.size
     k = 0
     while k < len(boundary):
         if boundary[k] != "amb":
@@ -371,23 +426,22 @@ def _resolve_ambiguous(rows: list[_Line], boundary: list[str], scorer: _Scorer) 
             continue
         run_end = k + 1
         # A line of two or more words ends the run: the break inside it is a plain space.
-        while run_end < len(boundary) and boundary[run_end] == "amb" and len(rows[run_end].words) == 1:
+        while run_end < len(boundary) and boundary[run_end] == "amb" and size[run_end] == 1:
             run_end += 1
-        texts = [rows[k].words[-1]] + [rows[i].words[0] for i in range(k + 1, run_end + 1)]
+        texts = [rows.last[k]] + rows.first[k + 1: run_end + 1]
         for offset, joined in enumerate(_choose_joins(texts, scorer, _token_before(rows, boundary, k))):
             boundary[k + offset] = "join" if joined else "space"
         k = run_end
 
 
-def _token_before(rows: list[_Line], boundary: list[str], k: int) -> str | None:
-    """The piece before the last word of rows[k] when a space separates them: the line's other
+def _token_before(rows: _Lines, boundary: list[str], k: int) -> str | None:
+    """The piece before the last word of line k when a space separates them: the line's other
     words (its interior as one piece), or the previous line's last word."""
-    words = rows[k].words
-    if len(words) >= 3:
-        return " ".join(words[1:-1])
-    if len(words) == 2:
-        return words[0]
-    return rows[k - 1].words[-1] if k > 0 and boundary[k - 1] == "space" else None
+    if rows.size[k] >= 3:
+        return rows.interior(k)
+    if rows.size[k] == 2:
+        return rows.first[k]
+    return rows.last[k - 1] if k > 0 and boundary[k - 1] == "space" else None
 
 
 def _looks_english(text: str) -> bool:
@@ -513,12 +567,9 @@ def _raw(nfc_map: list[int], index: int) -> int:
 _CODE_CHAR_RE = re.compile(r"[A-ZĐ0-9]")
 
 
-def _clean_vocabulary(rows: list[_Line]) -> set[str]:
+def _clean_vocabulary(rows: _Lines) -> set[str]:
     """Words seen whole inside long lines: evidence that a code or acronym is real."""
-    words: set[str] = set()
-    for row in rows:
-        if len(row.words) >= 4:
-            words.update(row.words)
+    words = set(" ".join(text for text, size in zip(rows.text, rows.size) if size >= 4).split(" "))
     vocabulary = set()
     # The vocabulary only vouches for codes and acronyms: words with capitals or digits.
     for word in filter(_CODE_CHAR_RE.search, words):
@@ -529,14 +580,14 @@ def _clean_vocabulary(rows: list[_Line]) -> set[str]:
     return vocabulary
 
 
-def _respaceable(rows: list[_Line], lexicon: Lexicon) -> set[str]:
+def _respaceable(rows: _Lines, lexicon: Lexicon) -> set[str]:
     """The words of these lines that `_respace` splits. A word once found unsplittable is
     remembered, so a document costs one set difference for the words other texts had."""
     plain = _unsplittable(lexicon)
     if len(plain) > 200_000:
         plain.clear()                 # bounded, like the cache of `_respace`
     found = set()
-    for word in set().union(*(row.words for row in rows)) - plain:
+    for word in set(" ".join(rows.text).split(" ")) - plain:
         if len(word) >= 4 and _respace(word, lexicon):
             found.add(word)
         else:
@@ -549,14 +600,14 @@ def _unsplittable(lexicon: Lexicon) -> set[str]:
     return set()
 
 
-def _append_words(row: _Line, nfc_map: list[int], lexicon: Lexicon, stats: RepairStats,
+def _append_words(rows: _Lines, k: int, nfc_map: list[int], lexicon: Lexicon, stats: RepairStats,
                   found: list[dict], respaceable: set[str], out: list[str], offsets: list[int]) -> None:
-    """A line word by word: for uneven spacing (each gap becomes one space, mapped to the gap's
+    """Line k word by word: for uneven spacing (each gap becomes one space, mapped to the gap's
     first character) and for run-together words to respace. `found` takes Repair fields."""
-    words = row.words
+    words = rows.words(k)
     interior_end = len(words) - 1
     previous_end = 0
-    for index, (start, end) in enumerate(row.word_spans()):
+    for index, (start, end) in enumerate(rows.word_spans(k)):
         if index:
             out.append(" ")
             offsets.append(nfc_map[previous_end])
@@ -583,34 +634,38 @@ def _append_words(row: _Line, nfc_map: list[int], lexicon: Lexicon, stats: Repai
 def _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairResult:
     out: list[str] = []
     offsets: list[int] = []
-    # (index in `out`, raw offset, raw break had no whitespace marker) of each cross-line separator
-    crossings: list[tuple[int, int, bool]] = []
+    # Each cross-line separator: its index in `out`, its raw offset, and whether the raw break
+    # had no whitespace marker (three lists of plain values: see `_Lines`).
+    cross_at: list[int] = []
+    cross_raw: list[int] = []
+    cross_unmarked: list[bool] = []
     append_text, append_offset, extend_offsets = out.append, offsets.append, offsets.extend
     found: list[dict] = []                     # this pass's repairs, in order (Repair fields)
     add_repair = found.append
     last_map = len(nfc_map) - 1
     past_end = nfc_map[-1] + 1 if nfc_map else 0
     respaceable = _respaceable(rows, lexicon)
+    starts, leads, trails = rows.start, rows.lead, rows.trail
 
     joins = 0
     last = len(rows) - 1
-    for k, row in enumerate(rows):
-        if row.spaced and (not respaceable or respaceable.isdisjoint(row.words)):
-            append_text(row.text)
-            extend_offsets(nfc_map[row.start: row.end])
+    for k, (text, start, end, spaced) in enumerate(zip(rows.text, starts, rows.end, rows.spaced)):
+        if spaced and (not respaceable or respaceable.isdisjoint(text.split(" "))):
+            append_text(text)
+            extend_offsets(nfc_map[start:end])
         else:
-            _append_words(row, nfc_map, lexicon, stats, found, respaceable, out, offsets)
+            _append_words(rows, k, nfc_map, lexicon, stats, found, respaceable, out, offsets)
         if k == last:
             break
         decision = boundary[k]
-        end = row.end                          # _raw(nfc_map, end), inlined for the hot loop
-        gap_raw = nfc_map[end] if end <= last_map else past_end
-        nxt = rows[k + 1]
+        gap_raw = nfc_map[end] if end <= last_map else past_end     # _raw(nfc_map, end), inlined
         if decision == "join":
             joins += 1
-            add_repair({"kind": "join_split", "raw_start": gap_raw, "raw_end": _raw(nfc_map, nxt.start)})
+            add_repair({"kind": "join_split", "raw_start": gap_raw, "raw_end": _raw(nfc_map, starts[k + 1])})
             continue
-        crossings.append((len(offsets), gap_raw, not (nxt.lead or row.trail)))
+        cross_at.append(len(offsets))
+        cross_raw.append(gap_raw)
+        cross_unmarked.append(not (leads[k + 1] or trails[k]))
         append_text("\n" if decision == "break" else " ")
         append_offset(gap_raw)
     stats.split_joins += joins
@@ -622,7 +677,7 @@ def _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairRe
     breaks: list[int] = []
     line_start = 0
     paragraph_breaks = 0
-    for position, raw_at, unmarked in crossings:
+    for position, raw_at, unmarked in zip(cross_at, cross_raw, cross_unmarked):
         if text[position] == "\n" or (
                 _is_structural_break(text, position, line_start)
                 or unmarked and position - line_start < 160 and _is_hard_upper_break(
@@ -644,7 +699,7 @@ def _assemble(rows, boundary, nfc_map, lexicon, stats, repairs, raw) -> RepairRe
         parts.append(text[previous:])
         text = "".join(parts)
     stats.paragraph_breaks += paragraph_breaks
-    stats.wrap_spaces += len(crossings) - paragraph_breaks
+    stats.wrap_spaces += len(cross_at) - paragraph_breaks
     repairs.extend(_REPAIR_LIST.validate_python(found))
     offsets.append(len(raw))
     return RepairResult(text=text, offset_map=offsets, stats=stats, repairs=repairs)

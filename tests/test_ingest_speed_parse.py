@@ -36,13 +36,13 @@ def test_trie_pattern_prefers_the_longer_word():
     assert [m.group(1) for m in pattern.finditer("abc ab abd b abx")] == ["abc", "ab", "abd", "b"]
 
 
-def _rows(text: str) -> list[repair._Line]:
+def _rows(text: str) -> repair._Lines:
     """The lines `repair_text` works on (its first steps, replayed)."""
     nfc, nfc_map, _ = repair.nfc_with_offsets(text)
     stats, repairs = repair.RepairStats(), []
     lines = repair._split_lines(nfc)
     lines = repair._strip_boilerplate(lines, stats, repairs, nfc_map)
-    return repair._rows(repair._strip_furniture(lines, stats, repairs, nfc_map, nfc))
+    return repair._Lines(repair._strip_furniture(lines, stats, repairs, nfc_map, nfc))
 
 
 def test_vocabulary_and_respacing_shortcuts_equal_the_per_word_forms():
@@ -50,25 +50,31 @@ def test_vocabulary_and_respacing_shortcuts_equal_the_per_word_forms():
     for path in DISPATCHES:
         rows = _rows(load_file(path).text)
         expected = set()
-        for row in rows:                          # the per-word definition
-            if len(row.words) >= 4:
-                for word in row.words:
+        for k in range(len(rows)):                # the per-word definition
+            if rows.size[k] >= 4:
+                for word in rows.words(k):
                     if re.search(r"[A-ZĐ0-9]", word):
                         core = word.strip(repair._LEADING_PUNCT).rstrip(repair._TRAILING_PUNCT)
                         expected.update(part for part in repair._CODE_SPLIT_RE.split(core) if len(part) > 1)
         assert repair._clean_vocabulary(rows) == expected
         respaceable = repair._respaceable(rows, lexicon)
-        for row in rows:
-            for word in row.words:
+        for k in range(len(rows)):
+            for word in rows.words(k):
                 assert (word in respaceable) == bool(len(word) >= 4 and repair._respace(word, lexicon))
 
 
-def test_line_word_spans_are_the_words_of_the_line():
-    for text in ["a  b\tc d", "  one", "x\u00a0y ", "single", "a b c"]:
-        row = repair._rows([(text, 10)])[0]
-        assert [(s - 10, e - 10) for s, e in row.word_spans()] == \
+def test_lines_hold_the_words_where_they_are():
+    for text in ["a  b\tc d", "  one", "x\u00a0y ", "single", "a b c", "w1 w2 w3 w4 "]:
+        rows = repair._Lines([("", 0), (text, 10)])
+        words = text.split()
+        assert [(s - 10, e - 10) for s, e in rows.word_spans(0)] == \
             [m.span() for m in re.finditer(r"\S+", text)]
-        assert row.spaced == (len(" ".join(text.split())) == len(text.strip()))
+        assert rows.spaced[0] == (len(" ".join(words)) == len(text.strip()))
+        assert (rows.words(0), rows.first[0], rows.last[0], rows.size[0]) == (words, words[0], words[-1], len(words))
+        assert rows.blank_before == [True] and rows.lead[0] == text[0].isspace()
+        assert rows.trail[0] == text[-1].isspace()
+        if len(words) >= 3:
+            assert rows.interior(0) == " ".join(words[1:-1])
 
 
 def test_furniture_hint_is_in_every_furniture_line():
