@@ -229,6 +229,14 @@ class IndexSnapshot:
         # English renderings (aligned commentary, translation cache) as a small in-process
         # index: English questions then match English words, not only glossary terms.
         texts: dict[str, str] = {}
+        # Official English (a document published in English, or an English version merged into
+        # its clauses) is an English rendering like any other: English words are matched here,
+        # not in the store's lexical index, so English-language documents get no edge there.
+        for document in documents.values():
+            for clause in document.clauses:
+                official = clause.text if document.language == "en" else clause.text_en
+                if official:
+                    texts[clause.id] = official
         for commentary in commentaries:
             for cid in {a.clause_id for a in commentary.alignments}:
                 rendering = english_rendering(commentary.alignments, cid)
@@ -309,6 +317,16 @@ class IndexSnapshot:
                 if sc > 0 and (not numbers or self.en_ids[int(i)].split("#")[0] in numbers)]
 
 
+def lexical_query(question: str, expanded: str) -> str:
+    """What the store's lexical index is asked: for an English question, its Vietnamese
+    renderings and the document numbers it names; its English words go to the English index
+    (the clauses are Vietnamese, and matching them there would favour English-language documents)."""
+    if question_language(question) != "en" or not expanded.startswith(question):
+        return expanded
+    numbers = " ".join(m.group(0) for m in re.finditer(r"\b\d{1,5}/(?:\d{4}/)?[A-ZĐa-zđ\-.]+", question))
+    return " ".join(f"{numbers} {expanded[len(question):]}".split())
+
+
 def _title(document: Document) -> str:
     return " ".join(filter(None, [document.kind, document.number, document.issuer, document.subject]))
 
@@ -356,7 +374,7 @@ class Retriever:
         """Fused ranking: list of (clause_id, rrf score, signals {"dense", "overlap", ...})."""
         text = expanded or query
         vector = self.query_vector(text)
-        plan = self.plan(text, vector, top_k, numbers)
+        plan = self.plan(lexical_query(query, text), vector, top_k, numbers)
         started = time.perf_counter()
         hits = self.store.hybrid_search(plan)
         in_store = time.perf_counter() - started

