@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate, count
+from operator import add
 from pathlib import Path
 
 from pydantic import TypeAdapter
@@ -93,7 +95,7 @@ class _Lines:
     __slots__ = ("text", "start", "end", "size", "first", "last", "spaced", "lead", "trail",
                  "blank_before", "separator", "unspaced")
 
-    def __init__(self, lines: list[tuple[str, int]]):
+    def __init__(self, lines: list[str], starts: list[int]):
         self.text: list[str] = []          # the line as repair writes it: its words, one space apart
         self.start: list[int] = []         # of the first word, in the NFC text
         self.end: list[int] = []           # of the last word
@@ -113,7 +115,7 @@ class _Lines:
         add_trail, add_blank, add_separator = self.trail.append, self.blank_before.append, \
             self.separator.append
         blank = False
-        for line, line_start in lines:
+        for line, line_start in zip(lines, starts):
             words = line.split()          # the same runs as \S+: str.split and \s agree on spaces
             if not words:
                 blank = True
@@ -380,10 +382,10 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
     repairs: list[Repair] = []
     text, nfc_map, stats.nfc_changes = nfc_with_offsets(raw)
 
-    lines = _split_lines(text)
-    lines = _strip_boilerplate(lines, stats, repairs, nfc_map)
-    lines = _strip_furniture(lines, stats, repairs, nfc_map, text)
-    rows = _Lines(lines)
+    lines, starts = _split_lines(text)
+    lines, starts = _strip_boilerplate(lines, starts, stats, repairs, nfc_map)
+    lines, starts = _strip_furniture(lines, starts, stats, repairs, nfc_map, text)
+    rows = _Lines(lines, starts)
     boundary = _boundaries(rows)
     if "amb" in boundary:
         if _looks_english(text):
@@ -452,16 +454,18 @@ def _looks_english(text: str) -> bool:
 _ITEM_PIECE_RE = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[IVXLC]{1,5}\.)$")
 
 
-def _split_lines(text: str) -> list[tuple[str, int]]:
-    lines = []
-    start = 0
-    for line in text.split("\n"):
-        lines.append((line.rstrip("\r"), start))
-        start += len(line) + 1
-    return lines
+def _split_lines(text: str) -> tuple[list[str], list[int]]:
+    """The lines of the text (without '\\r') and where each starts, as two lists (a tuple per
+    line would be as many objects for the garbage collector)."""
+    lines = text.split("\n")
+    # line k starts after the k earlier lines and their k newlines (C-level loops)
+    starts = [0, *map(add, accumulate(map(len, lines[:-1])), count(1))]
+    if "\r" in text:
+        lines = [line.rstrip("\r") for line in lines]
+    return lines, starts
 
 
-def _strip_boilerplate(lines, stats, repairs, nfc_map):
+def _strip_boilerplate(lines, starts, stats, repairs, nfc_map):
     patterns = boilerplate_patterns()
 
     def is_boilerplate(line: str) -> bool:
@@ -472,40 +476,43 @@ def _strip_boilerplate(lines, stats, repairs, nfc_map):
         return not line.strip() or is_boilerplate(line)
 
     first = 0
-    while first < len(lines) and is_blank_or_boilerplate(lines[first][0]):
+    while first < len(lines) and is_blank_or_boilerplate(lines[first]):
         first += 1
     # A YAML front-matter block ('---' / 'key: value' lines / '---') opening the file.
-    if first < len(lines) and lines[first][0].strip() == "---":
+    if first < len(lines) and lines[first].strip() == "---":
         end = next((i for i in range(first + 1, min(len(lines), first + 40))
-                    if lines[i][0].strip() == "---"), None)
+                    if lines[i].strip() == "---"), None)
         if end is not None and all(re.match(r"^\s*[\w-]+\s*:", line) or not line.strip()
-                                   for line, _ in lines[first + 1: end]):
-            for line, start in lines[first: end + 1]:
+                                   for line in lines[first + 1: end]):
+            for line, start in zip(lines[first: end + 1], starts[first: end + 1]):
                 if line.strip():
                     stats.boilerplate_lines += 1
                     repairs.append(Repair(kind="strip_front_matter", raw_start=_raw(nfc_map, start),
                                           raw_end=_raw(nfc_map, start + len(line))))
-            lines = lines[:first] + [("", lines[first][1])] * (end + 1 - first) + lines[end + 1:]
-            while first < len(lines) and is_blank_or_boilerplate(lines[first][0]):
+            lines = lines[:first] + [""] * (end + 1 - first) + lines[end + 1:]
+            starts = starts[:first] + [starts[first]] * (end + 1 - first) + starts[end + 1:]
+            while first < len(lines) and is_blank_or_boilerplate(lines[first]):
                 first += 1
     last = len(lines)
-    while last > first and is_blank_or_boilerplate(lines[last - 1][0]):
+    while last > first and is_blank_or_boilerplate(lines[last - 1]):
         last -= 1
-    for line, start in lines[:first] + lines[last:]:
+    for line, start in zip(lines[:first] + lines[last:], starts[:first] + starts[last:]):
         if line.strip():
             stats.boilerplate_lines += 1
             repairs.append(Repair(kind="strip_boilerplate", raw_start=_raw(nfc_map, start),
                                   raw_end=_raw(nfc_map, start + len(line))))
-    return lines[first:last]
+    return lines[first:last], starts[first:last]
 
 
-def _strip_furniture(lines, stats, repairs, nfc_map, text):
+def _strip_furniture(lines, starts, stats, repairs, nfc_map, text):
     """Remove page furniture anywhere: gazette page headers ('CÔNG BÁO/Số 271/Ngày 12-05-2026'),
     the page numbers beside them, '____' rules and e-signature stamps ('Người ký: …',
     'Thời gian ký: …'). A page header between two halves of a sentence disappears with the
     blank lines around it, so the halves meet again as one wrapped line. Each removal is a
     recorded repair; the authors' words are never touched."""
-    stripped = [line.strip() for line, _ in lines]
+    if not _FURNITURE_HINT_RE.search(text):
+        return lines, starts  # (most texts) no line can be furniture: skip the per-line tests
+    stripped = [line.strip() for line in lines]
     drop: set[int] = set()
     rule_lines: set[int] = set()
     for i, text in enumerate(stripped):
@@ -530,7 +537,7 @@ def _strip_furniture(lines, stats, repairs, nfc_map, text):
                 k += 1
             drop.update(x for x in range(j, k + 1) if stripped[x])
     if not drop and not rule_lines:
-        return lines
+        return lines, starts
     # Blank lines that only surrounded removed furniture go with it.
     removable = drop | {i for i, t in enumerate(stripped) if not t}
     for i in sorted(drop):
@@ -538,15 +545,16 @@ def _strip_furniture(lines, stats, repairs, nfc_map, text):
             j = i + step
             while 0 <= j < len(lines) and j in removable and j not in drop:
                 j += step
-    out = []
+    kept, kept_starts = [], []
     previous_dropped = False
-    for i, (line, start) in enumerate(lines):
+    for i, (line, start) in enumerate(zip(lines, starts)):
         if i in drop or i in rule_lines:
             stats.furniture_lines += 1
             repairs.append(Repair(kind="strip_page_furniture", raw_start=_raw(nfc_map, start),
                                   raw_end=_raw(nfc_map, start + len(line))))
             if i in rule_lines:
-                out.append(("", start))        # a rule still separates what it separated
+                kept.append("")                # a rule still separates what it separated
+                kept_starts.append(start)
             previous_dropped = i in drop
             continue
         if previous_dropped and not stripped[i]:
@@ -554,8 +562,9 @@ def _strip_furniture(lines, stats, repairs, nfc_map, text):
         if not stripped[i] and i + 1 < len(lines) and (i + 1) in drop:
             continue                           # a blank line right before furniture
         previous_dropped = False
-        out.append((line, start))
-    return out
+        kept.append(line)
+        kept_starts.append(start)
+    return kept, kept_starts
 
 
 def _raw(nfc_map: list[int], index: int) -> int:

@@ -40,9 +40,9 @@ def _rows(text: str) -> repair._Lines:
     """The lines `repair_text` works on (its first steps, replayed)."""
     nfc, nfc_map, _ = repair.nfc_with_offsets(text)
     stats, repairs = repair.RepairStats(), []
-    lines = repair._split_lines(nfc)
-    lines = repair._strip_boilerplate(lines, stats, repairs, nfc_map)
-    return repair._Lines(repair._strip_furniture(lines, stats, repairs, nfc_map, nfc))
+    lines, starts = repair._split_lines(nfc)
+    lines, starts = repair._strip_boilerplate(lines, starts, stats, repairs, nfc_map)
+    return repair._Lines(*repair._strip_furniture(lines, starts, stats, repairs, nfc_map, nfc))
 
 
 def test_vocabulary_and_respacing_shortcuts_equal_the_per_word_forms():
@@ -65,7 +65,7 @@ def test_vocabulary_and_respacing_shortcuts_equal_the_per_word_forms():
 
 def test_lines_hold_the_words_where_they_are():
     for text in ["a  b\tc d", "  one", "x\u00a0y ", "single", "a b c", "w1 w2 w3 w4 "]:
-        rows = repair._Lines([("", 0), (text, 10)])
+        rows = repair._Lines(["", text], [0, 10])
         words = text.split()
         assert [(s - 10, e - 10) for s, e in rows.word_spans(0)] == \
             [m.span() for m in re.finditer(r"\S+", text)]
@@ -75,6 +75,14 @@ def test_lines_hold_the_words_where_they_are():
         assert rows.trail[0] == text[-1].isspace()
         if len(words) >= 3:
             assert rows.interior(0) == " ".join(words[1:-1])
+
+
+def test_split_lines_start_where_the_lines_start():
+    for text in ["", "a", "a\nbc\n\nd", "x\r\ny\r\n", "\n\n"]:
+        lines, starts = repair._split_lines(text)
+        assert lines == [line.rstrip("\r") for line in text.split("\n")]
+        assert [text[s: s + len(line)] for line, s in zip(lines, starts)] == lines
+        assert all(s == 0 or text[s - 1] == "\n" for s in starts)
 
 
 def test_furniture_hint_is_in_every_furniture_line():
