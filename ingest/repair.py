@@ -15,6 +15,7 @@ from functools import lru_cache
 from itertools import accumulate, count
 from operator import add
 from pathlib import Path
+from typing import Sequence
 
 from pydantic import TypeAdapter
 
@@ -167,10 +168,13 @@ _WORD_SPAN_RE = re.compile(r"\S+")       # the same runs as str.split: \s and st
 
 # ---------------------------------------------------------------- NFC with offsets
 
-def nfc_with_offsets(raw: str) -> tuple[str, list[int], int]:
-    """NFC-normalise while keeping, for each output char, the index of its raw source char."""
+def nfc_with_offsets(raw: str) -> tuple[str, Sequence[int], int]:
+    """NFC-normalise while keeping, for each output char, the index of its raw source char.
+
+    A text already in NFC (most are) maps each char to itself: a range, not a list of an int
+    per character that the garbage collector would go through again and again."""
     if unicodedata.is_normalized("NFC", raw):
-        return raw, list(range(len(raw))), 0
+        return raw, range(len(raw)), 0
     out: list[str] = []
     offsets: list[int] = []
     changes = 0
