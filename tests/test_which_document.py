@@ -57,3 +57,14 @@ def test_the_issuer_named_decides_between_documents_on_one_subject(store):
 def test_a_decision_that_promulgates_a_plan_answers_which_plan(store):
     answer = ask(store, "Which Tuyen Quang plan supports workers renting rooms?")
     assert not answer["refused"] and answer["documents"][0] == "77/QĐ-UBND"
+
+
+def test_a_question_giving_issuer_and_date_is_about_that_document(store):
+    answer = ask(store, "Under Gia Lai's May 2023 plan, who arranges the funding for workers renting rooms?")
+    assert not answer["refused"] and answer["documents"] == ["78/KH-UBND"]
+    assert answer["citations"][0]["id"] == "78/KH-UBND#2"
+
+
+def test_a_law_cited_by_name_is_answered_from_the_clause_that_cites_it(store):
+    answer = ask(store, "Công văn 302/LĐTBXH-VL viện dẫn điều nào của Luật Việc làm?")
+    assert not answer["refused"] and "Điều 12 Luật Việc làm" in answer["answer"]

@@ -97,7 +97,11 @@ class GroundedComposer:
                 query.intent = "signer"
             return self.metadata_answer(query, self.documents[docs[0]], question)
         if query.intent == "references" and query.numbers and not query.referenced:
-            return self.references_answer(query, self.documents[docs[0]], question, ranked)
+            answer = self.references_answer(query, self.documents[docs[0]], question, ranked)
+            if answer is not None:
+                return answer
+            # No numbered reference: a law cited by name ("Điều 59 Luật Tài nguyên nước") is in
+            # the clause text, which the ranking reads like any other question.
         # "Which document …?" ranks documents once: for support and for the answer.
         scored = self.rank_documents(question, query, ranked) \
             if query.intent == "documents" and not query.numbers else None
@@ -538,8 +542,8 @@ class GroundedComposer:
         return "", []
 
     def references_answer(self, query: Query, document: Document, question: str,
-                          ranked: Ranked) -> Answer:
-        """What a document implements or cites. A question naming a kind ("which decree") or a
+                          ranked: Ranked) -> Answer | None:
+        """What a document implements or cites (None when it cites no numbered document). A question naming a kind ("which decree") or a
         topic gets the matching reference(s) only, ranked by where they are cited."""
         lang = query.language
         refs = list(document.references)
@@ -547,7 +551,7 @@ class GroundedComposer:
         if wanted_kinds:
             refs = [r for r in refs if r.kind in wanted_kinds] or refs
         if not refs:
-            return self.refusal(query, ranked)
+            return None
         order = {cid: i for i, (cid, _, _) in enumerate(ranked)}
         broad = asks_all_references(question)
         if not broad:

@@ -21,6 +21,7 @@ from ingest.vocab import (
     normalise_number,
     restore_diacritics,
 )
+from service.qa.issuers import issuer_scores
 from service.qa.render import lexicon, lexicon_matches
 from service.schemas import Turn
 
@@ -42,6 +43,7 @@ class Query(BaseModel):
     # "Which dispatch implements Decision 28/2021/QĐ-TTg?": the numbers named are what the
     # document asked for cites, not the document in view (stored or not).
     cited: list[str] = Field(default_factory=list)
+    described: bool = False        # the numbers come from the issuer and date the question gives
     inherited: bool = False        # the documents come from an earlier turn, not this question
     context_actors: list[str] = Field(default_factory=list)   # actors of that earlier turn
 
@@ -81,7 +83,44 @@ def understand(question: str, lang: str | None, history: list[Turn],
                         if any(r.number == m for n in query.numbers for r in documents[n].references)]
     query.missing = [m for m in query.missing if m not in query.referenced]
     query.expanded = expand(question, query)
+    if not (query.numbers or query.missing or query.candidates or query.cited or query.inherited) \
+            and query.intent != "documents":
+        query.numbers = described_documents(question, query.expanded, documents)
+        if query.numbers:
+            query.described = True
+            query.intent = intent_of(question, True)
     return query
+
+
+MAX_DESCRIBED = 2      # more documents than this fit the description: it names none
+_OWNED = re.compile(r"\w['’]s\b|\bcủa\b|\bissued by\b|\bban hành\b", re.IGNORECASE)
+_MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december")
+
+
+def described_documents(question: str, expanded: str, documents: Mapping[str, Document]) -> list[str]:
+    """"Tuyen Quang's 2010 social assistance decision", "the Ministry of Finance's December 2014
+    guidance": a question that names no number but the issuer and the year (and month) of issue
+    names the one or two documents that fit."""
+    if not _OWNED.search(question):
+        return []       # "the 2021 social insurance regulation" names a subject, not an issuer
+    text = NUMBER_RE.sub(" ", question)
+    years = {int(y) for y in re.findall(r"(?<![\d/.])((?:19|20)\d\d)(?![\d/])", text)}
+    # "December 2014", "2 December": a month next to a year or a day ("may" alone is a verb).
+    months = {i for i, name in enumerate(_MONTHS_EN, 1) if re.search(
+        rf"\b{name}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{name}\b", text, re.IGNORECASE)}
+    for month, year in re.findall(r"tháng\s+(\d{1,2})\s*(?:/\s*|năm\s+)?((?:19|20)\d\d)?", text, re.IGNORECASE):
+        months.add(int(month))
+        if year:
+            years.add(int(year))
+    if not years:
+        return []
+    dated = [n for n, d in documents.items() if d.issued and d.issued.year in years
+             and (not months or d.issued.month in months)]
+    # Weighed against every issuer: "provincial People's Committee" names no one issuer even
+    # when only two of that year's documents come from one.
+    fitting = set(issuer_scores(expanded or question, documents, list(documents))) & set(dated)
+    return sorted(fitting) if 1 <= len(fitting) <= MAX_DESCRIBED else []
 
 
 def _kind_words(language: str, plural: bool = False) -> str:
