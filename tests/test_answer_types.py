@@ -21,6 +21,9 @@ FIXTURE = REPO / "tests" / "fixtures" / "answer_types"
     ("By what date must the report be sent?", ["deadline"]),
     ("Kỳ thi được tổ chức vào ngày nào?", ["date"]),
     ("Phôi thẻ có kích thước bao nhiêu?", ["quantity"]),
+    ("What are the dimensions of the card blank?", ["quantity"]),
+    ("Tổng tỷ lệ đóng BHXH, BHYT, BHTN của người sử dụng lao động và của người lao động là bao nhiêu?", ["rate"]),
+    ("What percentage of the salary fund does an employer pay?", ["rate"]),
     ("How many teaching weeks are there and by when must the year end?", ["deadline"]),
     ("Within how many days must the company register?", ["days"]),
     ("Người có công được điều dưỡng bao nhiêu năm một lần?", ["frequency"]),
@@ -48,6 +51,11 @@ def test_clause_and_document_numbers_are_not_quantities():
     assert not states("Điều 2. Phôi thẻ có kích thước như sau:", "quantity")
     assert not states("Căn cứ Nghị định số 45/2013/NĐ-CP ngày 10/5/2013", "quantity")
     assert states("1. Kích thước: chiều dài 98 mm, chiều rộng 66 mm", "quantity")
+    # a point's number inside the text and the year a document was issued are no figures either
+    assert not states("Điều 4. Tổ chức thực hiện 1. Bảo hiểm xã hội Việt Nam có trách nhiệm", "quantity")
+    assert not states("Quyết định 1500/QĐ-BHXH năm 2015 về thẻ bảo hiểm y tế", "quantity")
+    assert states("Người sử dụng lao động 17% 0,5% 3% 1% | 21,5%", "rate")
+    assert not states("Người lao động có từ 02 hợp đồng trở lên", "rate")
     assert offers_answer_type([], ["anything"])
 
 

@@ -82,7 +82,8 @@ _DEADLINE = (rf"(?:trước|chậm nhất|hạn chót|hạn cuối|không muộn
 # A bare "how many / what size" asks for a quantity: any figure that is not a date, a document
 # number or a clause number answers it.
 _NOT_A_QUANTITY = re.compile(r"\d+[\w.-]*/[\w./-]+|\b(?:điều|khoản|điểm|mục|chương|phụ lục|article|clause|"
-                             r"point|số|no\.)\s*\d+[\w.]*|^\s*\d+(?:\.\d+)*[.)]\s", re.IGNORECASE | re.MULTILINE)
+                             r"point|số|no\.)\s*\d+[\w.]*|\b\d+(?:\.\d+)*(?:\.|\))\s|\b(?:19|20)\d\d\b",
+                             re.IGNORECASE | re.MULTILINE)
 ANSWER_TYPES = {
     "money": (re.compile(r"bao nhiêu (?:tiền|đồng|triệu|tỷ)|(?:số tiền|mức (?:phạt|tiền|hỗ trợ|trợ cấp|chi|thu|phí|"
                          r"lương|thưởng)|kinh phí|tổng mức vốn)[^?]{0,60}bao nhiêu|phạt(?: tiền)? bao nhiêu|how much (?:money|does|do|is|are|"
@@ -101,8 +102,11 @@ ANSWER_TYPES = {
              re.compile(_DAYS, re.IGNORECASE)),
     "frequency": (re.compile(r"(?:bao nhiêu|mấy) năm (?:một|1) lần|how often|how many years", re.IGNORECASE),
                   re.compile(_FREQUENCY, re.IGNORECASE)),
-    "quantity": (re.compile(r"\bbao nhiêu\b|\bmấy\b|how (?:many|much|large|big|long|wide)|what (?:percentage|"
-                            r"proportion|share|rate|size|dimensions?|number)", re.IGNORECASE),
+    "rate": (re.compile(r"tỷ lệ[^?]{0,160}(?:bao nhiêu|mấy)|bao nhiêu (?:phần trăm|%)|what (?:percentage|proportion|"
+                        r"share)|(?:what|which) (?:is|are) the [\w\s-]{0,40}(?:rates?|percentages?)\b", re.IGNORECASE),
+             re.compile(r"\d[\d.,]*\s*%|phần trăm|\bpercent", re.IGNORECASE)),
+    "quantity": (re.compile(r"\bbao nhiêu\b|\bmấy\b|kích thước|how (?:many|much|large|big|long|wide|tall)|"
+                            r"\bdimensions?\b|what (?:is |are )?(?:the )?(?:size|number|amount)", re.IGNORECASE),
                  re.compile(r"\d")),
 }
 # Asked only when no more specific type is: "bao nhiêu tiền" wants an amount, not any figure,
