@@ -535,7 +535,7 @@ def _header_end(paras: list[_Para], start: int, anchor: int) -> int:
             continue
         if _has_motto(text) or _header_number(p) or _is_unnumbered_line(p) or \
                 re.match(r"^(?:Số|SỐ|Só|Sô|S6|No)\s*[.:]", text) or \
-                PLACE_DATE_VI_RE.search(text) or PLACE_DATE_EN_RE.match(text) or \
+                "ngày" in text and PLACE_DATE_VI_RE.search(text) or PLACE_DATE_EN_RE.match(text) or \
                 re.match(r"^(?:Hà Nội|Hanoi|Ha Noi|[A-ZĐ]\w+(?: \w+){0,3}),\s*(?:ngày|ngay)\b", text):
             subject_open = bool(_SUBJECT_RE.search(text)) or subject_open
             i += 1
@@ -724,7 +724,7 @@ def _attachment_starts(paras: list[_Para], lo: int) -> list[tuple[int, str]]:
                     last_article = 0
             if marker[0] == "article" and marker[1].isdigit():
                 last_article = max(last_article, int(marker[1]))
-        if _APPENDIX_RE.match(text) and len(text) < 200 and (
+        if len(text) < 200 and _may_open_appendix(text) and _APPENDIX_RE.match(text) and (
                 _is_upper(text.split(":")[0][:60]) or re.match(r"^\W*(?:Phụ\s+lục|Appendix|Annex|Mẫu|Biểu)\s+(?:số\s+)?[\dIVXLC]", text)) \
                 and not text.endswith((";", ",")):
             if not starts or starts[-1][0] < i - 2 or starts[-1][1] != "appendix" or i - starts[-1][0] > 2:
@@ -737,7 +737,7 @@ def _attachment_starts(paras: list[_Para], lo: int) -> list[tuple[int, str]]:
 def _cue_at(p: _Para) -> int | None:
     """Where the "(Ban hành kèm theo …)" cue begins in the line, if the line is a heading's."""
     text = p.clean
-    if _ATTACHMENT_CUE_RE.match(text) and len(text) < 400:
+    if len(text) < 400 and _may_open_attachment_cue(text) and _ATTACHMENT_CUE_RE.match(text):
         return 0
     at = _inline_cue(text) if len(text) <= 1500 else None
     if at is None or _item_marker(p):      # (the cheap test first: both are pure)
@@ -750,6 +750,23 @@ def _cue_at(p: _Para) -> int | None:
             (len(before) > 160 or before.endswith((".", ";", ":", ","))):
         return None       # a sentence that happens to end with a parenthesis
     return at
+
+
+# The characters `_APPENDIX_RE` and `_ATTACHMENT_CUE_RE` can open with (after the first one's
+# r"\W*"): a line opening with any other letter or digit is no match, without the pattern. The
+# cue's letters in each case IGNORECASE gives them ('i' also 'İ' and 'ı', 'k' the Kelvin sign).
+_APPENDIX_FIRST = frozenset("PAMBF")
+_ATTACHMENT_CUE_FIRST = frozenset("(bBkK\u212aiI\u0130\u0131pPaAeE")
+
+
+def _may_open_appendix(text: str) -> bool:
+    first = text[:1]
+    return first in _APPENDIX_FIRST or not (first.isalnum() or first == "_")
+
+
+def _may_open_attachment_cue(text: str) -> bool:
+    first = text[:1]
+    return first in _ATTACHMENT_CUE_FIRST or not first.isalnum()
 
 
 def _is_title_start(text: str) -> bool:
@@ -938,7 +955,7 @@ def _parse_header(header: list[_Para], warnings: list[str], language: str) -> di
     flat = _ocr_date_digits(flat)
     place_date = None
     for cell in cells + [flat]:
-        place_date = PLACE_DATE_VI_RE.search(cell)
+        place_date = PLACE_DATE_VI_RE.search(cell) if "ngày" in cell else None
         if place_date:
             meta["place"] = re.sub(r"^.*\b(?:Số|No)[.:]?\s*\S+\s+", "", place_date.group(1).strip()).split("  ")[-1]
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate, count
 from operator import add
@@ -30,7 +31,7 @@ UNKNOWN_ACRONYM = -8.0
 WORD_BONUS = 4.0
 
 _SEPARATOR_RE = re.compile(r"^(?:[-_=*.·…]{3,}|[|#]+|\*\*)$")
-_SEPARATOR_FIRST = frozenset("-_=*.·…|#")       # the characters a separator line can start with
+_SEPARATOR_CHARS = "-_=*.·…|#"       # the characters a separator line is made of
 # Page furniture of printed gazettes and PDFs: never the authors' words, wherever it appears.
 _PAGE_HEADER_RE = re.compile(
     r"^(?:\d{1,4}\s+)?C[ÔO]NG\s*B[ÁA]O\s*/\s*S[ốô]\s*[\d+ ]{1,20}/\s*Ngày\s*[\d\-./ ]{6,12}(?:\s+\d{1,4})?$",
@@ -39,8 +40,13 @@ _PAGE_NUMBER_RE = re.compile(r"^(?:\d{1,4}|-\s*\d{1,4}\s*-|Trang\s+\d{1,4}(?:\s*
 _RULE_RE = re.compile(r"^_{3,}$")
 _STAMP_KEY_RE = re.compile(r"^(?:Người ký|Ký bởi|Email|Cơ quan|Thời gian ký|Địa chỉ|Tổ chức)\s*:", re.IGNORECASE)
 _STAMP_TIME_RE = re.compile(r"^(?:Thời gian ký|Ký bởi)\s*:", re.IGNORECASE)
-# What any of the three above must contain: one search of the whole text rules them all out.
-_FURNITURE_HINT_RE = re.compile(r"C[ÔO]NG\s*B[ÁA]O|___|Thời gian ký|Ký bởi", re.IGNORECASE)
+# What a line matching one of the three above contains: r"C[ÔO]NG\s*B[ÁA]O|___|Thời gian ký|Ký bởi"
+# under IGNORECASE, written out letter by letter (its case-insensitive classes: 'i' also
+# matches 'İ' and 'ı', 'k' the Kelvin sign) so that the scan of the whole text can skip
+# ahead to the letters that start it, which IGNORECASE prevents.
+_I, _K = "[Ii\u0130\u0131]", "[Kk\u212a]"
+_FURNITURE_HINT_RE = re.compile(
+    rf"[Cc][ÔôOo][Nn][Gg]\s*[Bb][ÁáAa][Oo]|___|[Tt][Hh][Ờờ]{_I} [Gg]{_I}[Aa][Nn] {_K}[Ýý]|{_K}[Ýý] [Bb][Ởở]{_I}")
 _CODE_SPLIT_RE = re.compile(r"[/\-.]")
 _ACRONYM_RE = re.compile(r"^[A-ZĐ][A-ZĐ]+[a-z]?$|^[A-ZĐ][a-z][A-ZĐ]+$")
 _LEADING_PUNCT = "([“\"'‘«"
@@ -94,7 +100,7 @@ class _Lines:
     """
 
     __slots__ = ("text", "start", "end", "size", "first", "last", "spaced", "lead", "trail",
-                 "blank_before", "separator", "unspaced")
+                 "blank_before", "separator", "unspaced", "all_words", "long_line_words")
 
     def __init__(self, lines: list[str], starts: list[int]):
         self.text: list[str] = []          # the line as repair writes it: its words, one space apart
@@ -109,6 +115,11 @@ class _Lines:
         self.blank_before: list[bool] = []
         self.separator: list[bool] = []    # a rule line ('-----', '|', '**')
         self.unspaced: dict[int, tuple[str, int]] = {}    # k → (line, its start), if not spaced
+        # Every distinct word, and those of lines of four words or more, collected while the
+        # words are at hand (splitting the lines again costs more than the whole set).
+        self.all_words: set[str] = set()
+        self.long_line_words: set[str] = set()
+        add_words, add_long_line_words = self.all_words.update, self.long_line_words.update
         add_text, add_start, add_end, add_size = self.text.append, self.start.append, \
             self.end.append, self.size.append
         add_first, add_last, add_spaced, add_lead = self.first.append, self.last.append, \
@@ -127,6 +138,9 @@ class _Lines:
             spaced = len(text) == last_end - first
             if not spaced:
                 self.unspaced[len(self.text)] = (line, line_start)
+            add_words(words)
+            if len(words) >= 4:
+                add_long_line_words(words)
             add_text(text)
             add_start(line_start + first)
             add_end(line_start + last_end)
@@ -137,7 +151,8 @@ class _Lines:
             add_lead(first > 0)
             add_trail(last_end < len(line))
             add_blank(blank)
-            add_separator(line[first] in _SEPARATOR_FIRST and bool(_SEPARATOR_RE.match(line[first:last_end])))
+            add_separator(line[first] in _SEPARATOR_CHARS and not line[first:last_end].strip(_SEPARATOR_CHARS)
+                          and bool(_SEPARATOR_RE.match(line[first:last_end])))
             blank = False
 
     def __len__(self) -> int:
@@ -514,12 +529,18 @@ def _strip_furniture(lines, starts, stats, repairs, nfc_map, text):
     'Thời gian ký: …'). A page header between two halves of a sentence disappears with the
     blank lines around it, so the halves meet again as one wrapped line. Each removal is a
     recorded repair; the authors' words are never touched."""
-    if not _FURNITURE_HINT_RE.search(text):
-        return lines, starts  # (most texts) no line can be furniture: skip the per-line tests
+    # Only a line with a hint can be furniture: the tests below run on those lines alone (most
+    # texts have none).
+    candidates = sorted({bisect_right(starts, m.start()) - 1 for m in _FURNITURE_HINT_RE.finditer(text)})
+    if not candidates:
+        return lines, starts
     stripped = [line.strip() for line in lines]
     drop: set[int] = set()
     rule_lines: set[int] = set()
-    for i, text in enumerate(stripped):
+    for i in candidates:
+        if not 0 <= i < len(lines):
+            continue          # (a hint in boilerplate already stripped)
+        text = stripped[i]
         if _PAGE_HEADER_RE.match(text):
             drop.add(i)
             # The page number printed beside the header, on the line before or after it.
@@ -582,10 +603,9 @@ _CODE_CHAR_RE = re.compile(r"[A-ZĐ0-9]")
 
 def _clean_vocabulary(rows: _Lines) -> set[str]:
     """Words seen whole inside long lines: evidence that a code or acronym is real."""
-    words = set(" ".join(text for text, size in zip(rows.text, rows.size) if size >= 4).split(" "))
     vocabulary = set()
     # The vocabulary only vouches for codes and acronyms: words with capitals or digits.
-    for word in filter(_CODE_CHAR_RE.search, words):
+    for word in filter(_CODE_CHAR_RE.search, rows.long_line_words):
         core = word.strip(_LEADING_PUNCT).rstrip(_TRAILING_PUNCT)
         for part in _CODE_SPLIT_RE.split(core):
             if len(part) > 1:
@@ -600,7 +620,7 @@ def _respaceable(rows: _Lines, lexicon: Lexicon) -> set[str]:
     if len(plain) > 200_000:
         plain.clear()                 # bounded, like the cache of `_respace`
     found = set()
-    for word in set(" ".join(rows.text).split(" ")) - plain:
+    for word in rows.all_words - plain:
         if len(word) >= 4 and _respace(word, lexicon):
             found.add(word)
         else:

@@ -85,20 +85,42 @@ def test_split_lines_start_where_the_lines_start():
         assert all(s == 0 or text[s - 1] == "\n" for s in starts)
 
 
-def test_furniture_hint_is_in_every_furniture_line():
+def _matches_ignoring_case(letter: str) -> set[str]:
+    return {chr(c) for c in range(0x10000) if re.fullmatch(re.escape(letter), chr(c), re.IGNORECASE)}
+
+
+def test_furniture_hint_is_the_case_insensitive_pattern_written_out():
+    # Every letter class of the hint holds exactly what IGNORECASE matches with its letter.
+    for letter, written in [("c", "Cc"), ("ô", "ÔôOo"), ("n", "Nn"), ("g", "Gg"), ("b", "Bb"),
+                            ("á", "ÁáAa"), ("o", "Oo"), ("t", "Tt"), ("h", "Hh"), ("ờ", "Ờờ"),
+                            ("i", "Ii\u0130\u0131"), ("a", "Aa"), ("k", "Kk\u212a"), ("ý", "Ýý"), ("ở", "Ởở")]:
+        expected = _matches_ignoring_case(letter)
+        if letter in "ôá":
+            expected |= _matches_ignoring_case({"ô": "o", "á": "a"}[letter])
+        assert set(written) == expected, letter
+    plain = re.compile(r"C[ÔO]NG\s*B[ÁA]O|___|Thời gian ký|Ký bởi", re.IGNORECASE)
     for line in ["CÔNG BÁO/Số 271/Ngày 12-05-2026", "12 công báo / số 5 / ngày 1-2-2020 3", "_____",
-                 "Thời gian ký: 12.05.2026", "KÝ BỞI: x"]:
+                 "Thời gian ký: 12.05.2026", "KÝ BỞI: x", "cong\nbao", "THỜİ GİAN KÝ:", "\u212aý bởi: x"]:
         stripped = line.strip()
-        assert repair._PAGE_HEADER_RE.match(stripped) or repair._RULE_RE.match(stripped) or \
-            repair._STAMP_TIME_RE.match(stripped), line
-        assert repair._FURNITURE_HINT_RE.search(line), line
+        assert plain.search(line) and repair._FURNITURE_HINT_RE.search(line), line
+        assert [m.span() for m in plain.finditer(line)] == [m.span() for m in repair._FURNITURE_HINT_RE.finditer(line)]
+        if "\n" not in line:
+            assert repair._PAGE_HEADER_RE.match(stripped) or repair._RULE_RE.match(stripped) or \
+                repair._STAMP_TIME_RE.match(stripped), line
 
 
-def test_structural_break_sentence_end_equals_the_regex():
-    old = re.compile(r"[.:;!?]$|\./\.$")
-    for line in ["a.", "a./.", "a:", "a ;", "a", "a!  ", "a?\t", "Điều 1", "x./", "", " ", "a.\n"]:
-        stripped = line.rstrip()
-        assert bool(old.search(stripped)) == stripped.endswith((".", ":", ";", "!", "?")), line
+def test_first_character_checks_pass_every_opening_the_patterns_accept():
+    cue_openings = ["ban hành kèm theo", "kèm theo", "issued with", "promulgated with",
+                    "attached to", "enclosed with"]
+    appendix_openings = ["Phụ lục", "PHỤ LỤC", "Phu luc", "PHU LUC", "Appendix", "APPENDIX",
+                         "Annex", "ANNEX", "Mẫu số", "MẪU SỐ", "Biểu số", "BIỂU SỐ", "Form No"]
+    for c in map(chr, range(0x10000)):
+        if any(parse._ATTACHMENT_CUE_RE.match(c + opening[1:] + " x") for opening in cue_openings):
+            assert parse._may_open_attachment_cue(c), c
+        if any(parse._APPENDIX_RE.match(c + opening[1:] + " 1") for opening in appendix_openings):
+            assert parse._may_open_appendix(c), c
+    assert parse._may_open_attachment_cue("(Ban hành") and parse._may_open_attachment_cue(" kèm")
+    assert parse._may_open_appendix("**PHỤ LỤC") and not parse._may_open_appendix("Điều 1")
 
 
 def test_clean_with_string_methods_equals_the_regex_definition():
