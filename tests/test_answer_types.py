@@ -135,3 +135,13 @@ def test_lead_ins_and_headings_are_told_from_provisions():
     assert _is_heading(clause("II. MỘT SỐ KIẾN NGHỊ CỦA TỈNH", marker="II."))
     assert not _is_heading(clause("II. Một số kiến nghị của tỉnh về vốn", marker="II."))
     assert not _is_heading(clause("II. MỘT SỐ KIẾN NGHỊ", marker="II.", children=()))
+
+
+def test_an_appendix_named_is_quoted_at_the_row_asked_about(store):
+    answer = ask(store, "Trong Phụ lục 01 của Quyết định 52/QĐ-UBND, Trường Tiểu học Quý Hòa được bố trí "
+                        "bao nhiêu kinh phí?")
+    assert not answer["refused"]
+    assert [c["id"] for c in answer["citations"]] == ["52/QĐ-UBND#appendix1"]
+    assert "Trường Tiểu học Quý Hòa: sửa chữa phòng học - nhà vệ sinh | 650" in answer["answer"]
+    assert "PHỤ LỤC 01 DANH MỤC" in answer["answer"]     # the appendix's title is not cut
+

@@ -68,3 +68,9 @@ def test_a_question_giving_issuer_and_date_is_about_that_document(store):
 def test_a_law_cited_by_name_is_answered_from_the_clause_that_cites_it(store):
     answer = ask(store, "Công văn 302/LĐTBXH-VL viện dẫn điều nào của Luật Việc làm?")
     assert not answer["refused"] and "Điều 12 Luật Việc làm" in answer["answer"]
+
+
+def test_a_reference_answer_quotes_the_clause_that_cites_it(store):
+    answer = ask(store, "Công văn 301/BHXH-CSXH thực hiện quyết định nào?")
+    assert not answer["refused"] and "88/2023/QĐ-TTg" in answer["answer"]
+    assert "Bảo hiểm xã hội Việt Nam hướng dẫn như sau" in answer["answer"]

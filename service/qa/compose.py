@@ -52,6 +52,9 @@ _EFFECT = re.compile(r"có hiệu lực|hiệu lực thi hành|takes? effect|ent
                      re.IGNORECASE)
 _SENTENCE_SPAN = re.compile(r"[^\n]+?(?:[.;:!?](?=\s)|$)|[^\n]+", re.MULTILINE)
 _SENTENCE = re.compile(r"(?<=[.;:!?])\s+(?=\S)|\s+(?=[-–•+]\s)|\s+(?=[a-zđ]\)\s)")
+# A table's numbered rows ("| 1 | Trung tâm Y tế …: … - … | 8.000 |"): the units a table is quoted in.
+_TABLE_ROW = re.compile(r"\s+(?=\|\s*(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4}|[a-zđ])\s*\|\s*[^\d|\s])")
+TABLE_CELLS = 6          # a text with this many cell bars is quoted row by row
 # "Which document …": runners-up are named when their fused score is this share of the best.
 RUNNER_UP_SHARE = 0.8
 DOCUMENT_RRF_K = 2
@@ -344,7 +347,8 @@ class GroundedComposer:
         flat = " ".join(text.split())
         if len(flat) <= limit or not focus:
             return flat if len(flat) <= limit else one_line(flat, limit)
-        sentences = [s for s in _SENTENCE.split(flat) if s.strip()]
+        splitter = _TABLE_ROW if flat.count("|") >= TABLE_CELLS else _SENTENCE
+        sentences = [s for s in splitter.split(flat) if s.strip()]
         if len(sentences) <= 1:
             return one_line(flat, limit)
         scored = sorted(range(len(sentences)), key=lambda i: -self._relevance(sentences[i], focus))
@@ -582,6 +586,13 @@ class GroundedComposer:
             lead = f"{title} refers to:" if not broad else f"{title} implements and cites:"
         else:
             lead = f"{title} viện dẫn:" if not broad else f"{title} thực hiện và viện dẫn các văn bản:"
+        if not broad:
+            # What the citing clause says beside the reference ("tạm ứng 50% theo Công văn …"):
+            # the rest of a question that asks for more than the document's name.
+            focus = self.focus(query, question)
+            lines.append("")
+            lines.extend(f"- {self._item_text(citation, clause, lang, focus)} [{citation.n}]"
+                         for citation, clause in zip(citations, clauses))
         return Answer(answer=lead + "\n\n" + "\n".join(lines), language=lang, refused=False,
                       intent="references", citations=citations, documents=[document.number])
 

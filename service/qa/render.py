@@ -89,7 +89,13 @@ def one_line(text: str, limit: int | None = None) -> str:
 
 def strip_marker(clause: Clause) -> str:
     """The clause text without its item marker ("2.", "a)", "-")."""
-    return (clause.text[len(clause.marker):] if clause.marker else clause.text).strip()
+    marker = clause.marker
+    if not marker or not clause.text.startswith(marker):
+        return clause.text.strip()
+    rest = clause.text[len(marker):]
+    if rest and marker[-1].isalnum() and rest[0].isalnum():
+        return clause.text.strip()      # a marker that ends inside a word is a title, not a marker
+    return rest.strip()
 
 
 def find_line(text: str, needle: str) -> str:

@@ -213,7 +213,20 @@ def paths_in(question: str) -> list[str]:
         path = f"{m.group(2) or '?'}.{m.group(1).lower()}"
         if not any(p.endswith("." + m.group(1).lower()) for p in paths):
             paths.append(path)
+    for m in _APPENDIX_REF.finditer(question):
+        number = m.group(1)
+        paths.append(f"appendix{_roman(number) if number.isalpha() else int(number)}")
     return [p for p in paths if not any(q.startswith(p + ".") for q in paths)]
+
+
+# "Phụ lục 01", "Phụ lục II", "Appendix 2", "annex 1": the document's appendix of that number.
+_APPENDIX_REF = re.compile(r"\b(?:phụ lục|appendix|annex)\s+(?:số\s+|no\.\s*)?(\d{1,2}|[IVX]{1,4})\b", re.IGNORECASE)
+
+
+def _roman(numeral: str) -> int:
+    values = {"I": 1, "V": 5, "X": 10}
+    digits = [values[ch] for ch in numeral.upper()]
+    return sum(-d if i + 1 < len(digits) and d < digits[i + 1] else d for i, d in enumerate(digits))
 
 
 def complete_path(path: str, earlier: list[str]) -> str:
