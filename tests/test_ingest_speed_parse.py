@@ -165,17 +165,6 @@ def test_cached_labels_equal_the_labels_of_each_clause():
             (parse.label_vi(path, segments, context), parse.label_en(path, segments, context))
 
 
-def test_vietnamese_word_tails_count_the_words_with_a_vietnamese_letter():
-    from ingest import vocab
-    rng = random.Random(7)
-    alphabet = list("aăâbđêeôơưxyzÀÁàá1_-.,;()'\"Ωщ²½Ⅻỹ") + [" ", "\t", "\u0301"]
-    texts = [load_file(path).text[:8000] for path in DISPATCHES]
-    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
-    for text in texts:
-        words = vocab._WORD_RE.findall(text)
-        assert len(vocab._VI_WORD_TAIL_RE.findall(text)) == sum(1 for w in words if vocab._VI_LETTER_RE.search(w))
-
-
 def _small_letter_shortcut(text: str, position: int, line_start: int) -> bool:
     return bool(repair._LOWER_LETTER_RE.match(text, position + 1)) and \
         text[position + 2: position + 3] != ")" and \
@@ -197,3 +186,37 @@ def test_structural_break_shortcut_only_skips_breaks_the_rules_reject():
             shortcuts += 1
             assert not repair._structural_rules(text, position, line_start), text[line_start: position + 40]
     assert shortcuts > 100
+
+
+def test_characters_that_fold_to_ascii_are_listed_and_folding_keeps_the_tokens():
+    from ingest import vocab
+    everything = list(map(chr, range(0x110000)))
+    assert {c for c in everything if not c.isascii() and c.casefold().isascii()} == set(vocab._FOLDS_TO_ASCII)
+    # (so that folding the ASCII tokens alone gives the ASCII tokens of the folded text)
+    assert all(c.casefold() == c if c.isspace() else not any(f.isspace() for f in c.casefold())
+               for c in everything)
+
+
+def test_language_detection_by_tokens_equals_the_word_by_word_definition():
+    from ingest import vocab
+
+    def by_words(text: str) -> str:
+        sample = vocab.unicodedata.normalize("NFC", text[:8000])
+        words = vocab._WORD_RE.findall(sample)
+        if not words:
+            return "vi"
+        vi = sum(1 for w in words if vocab._VI_LETTER_RE.search(w)) / len(words)
+        en_words = vocab.stopwords("en")
+        en = sum(1 for w in sample.casefold().split() if w.strip(".,;:()\"'") in en_words) / len(words)
+        if vi < 0.15:
+            return "en"
+        return "en" if en * 2.0 > vi and en >= 0.08 else "vi"
+
+    rng = random.Random(5)
+    alphabet = list("aăâbđêeôơưxyzÀÁàá1_-.,;()'\"Ωщ²½Ⅻñü") + \
+        [" ", "\t", "\u0301", "the ", "of ", "and ", "ỹ", "ﬀ", "ſuch ", "THE ", "\u212a", "ß"]
+    texts = [load_file(path).text for path in DISPATCHES]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20000)]
+    texts += ["The office of the agency shall report to the ministry. " * 3, "ſuch ſaid ſhall the of " * 5]
+    for text in texts:
+        assert vocab.detect_language(text) == by_words(text), repr(text)
