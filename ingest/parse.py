@@ -224,14 +224,37 @@ def find_deadlines(text: str, lowered: str | None = None) -> list[Deadline]:
     if lowered is None:
         lowered = text.lower()
     if any(cue in lowered for cue in _DEADLINE_CUES_VI):
-        _find_deadlines_vi(text, deadlines)
+        _find_deadlines_vi(text, lowered, deadlines)
     if any(cue in text for cue in _DEADLINE_CUES_EN):
         _find_deadlines_en(text, deadlines)
     return deadlines
 
 
-def _find_deadlines_vi(text: str, deadlines: list[Deadline]) -> None:
-    for m in _DEADLINE_RE.finditer(text):
+def _deadline_matches(text: str, lowered: str):
+    """What _DEADLINE_RE.finditer(text) finds, trying the pattern only where a cue starts: a
+    case-insensitive match of a cue is the cue in the lower-cased text, at the same place
+    while lower-casing keeps every character one character (it does but for a few, like 'İ').
+    The pattern is case-insensitive, so a scan of the whole text would try it everywhere."""
+    if len(lowered) != len(text):
+        yield from _DEADLINE_RE.finditer(text)
+        return
+    starts = set()
+    for cue in _DEADLINE_CUES_VI:
+        at = lowered.find(cue)
+        while at >= 0:
+            starts.add(at)
+            at = lowered.find(cue, at + 1)
+    end = 0
+    for at in sorted(starts):
+        if at >= end:
+            m = _DEADLINE_RE.match(text, at)
+            if m:
+                end = m.end()
+                yield m
+
+
+def _find_deadlines_vi(text: str, lowered: str, deadlines: list[Deadline]) -> None:
+    for m in _deadline_matches(text, lowered):
         groups = [g for g in m.groups()[1:] if g]
         try:
             day, month, year = (int(g) for g in groups[:3])

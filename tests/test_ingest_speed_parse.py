@@ -220,3 +220,15 @@ def test_language_detection_by_tokens_equals_the_word_by_word_definition():
     texts += ["The office of the agency shall report to the ministry. " * 3, "ſuch ſaid ſhall the of " * 5]
     for text in texts:
         assert vocab.detect_language(text) == by_words(text), repr(text)
+
+
+def test_deadlines_found_at_cues_equal_the_scan_of_the_whole_text():
+    texts = [c.text for path in DISPATCHES for c in parse.parse_document(
+        repair.repair_text(load_file(path).text), load_file(path).text, str(path)).clauses]
+    rng = random.Random(9)
+    pieces = ["trước ngày 12/5/2022", "TRƯỚC 1.2.2023", "chậm nhất ngày 3 tháng 4 năm 2024", "Hạn chót  5-6-2021",
+              "không muộn hơn ngày 30/6/2024", "đến hết 31/12/2025", "trước", " ", "ngày", "x", "İ", "\u212a"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for text in texts:
+        assert [m.span() for m in parse._deadline_matches(text, text.lower())] == \
+            [m.span() for m in parse._DEADLINE_RE.finditer(text)], text
