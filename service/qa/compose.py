@@ -170,7 +170,7 @@ class GroundedComposer:
                 with_deadline = [c for n in query.numbers for c in self.documents[n].clauses
                                  if c.deadlines]
             if with_deadline:
-                return with_deadline[:1]
+                return self._with_context(with_deadline[0], ranked, ranked_clauses, query, question)
         if query.intent == "effective":
             # "When does it take effect?": the clause that says so, ranked or not.
             stating = [c for c in ranked_clauses[:DEADLINE_LOOK] if _EFFECT.search(c.text)]
@@ -212,14 +212,23 @@ class GroundedComposer:
             elif _is_lead_in(top):
                 # "X có trách nhiệm:" says nothing until its points do: cite them with it.
                 return [top] + self._children(top)[:LEAD_IN_POINTS]
-        # A point reads wrong without its parent's lead-in; a lead-in is incomplete without its points.
+        if top.children and asks_all_duties(query) and not top.parent:
+            return [top] + self._children(top)
+        return self._with_context(top, ranked, ranked_clauses, query, question)
+
+    def _with_context(self, top: Clause, ranked: Ranked, ranked_clauses: list[Clause], query: Query,
+                      question: str) -> list[Clause]:
+        """The answering clause with what it needs to read right and what completes it: a
+        point's lead-in, then the second clauses (`_seconds`), in reading order."""
+        # A point reads wrong without its parent's lead-in.
         if top.parent and top.path not in ("preamble", "closing"):
             parent = self.clauses.get(f"{top.doc}#{top.parent}")
             chosen = [parent, top] if parent else [top]
-        elif top.children and asks_all_duties(query):
-            return [top] + self._children(top)
         else:
             chosen = [top]
+        ranked_clauses = [c for c in ranked_clauses if c.path != "header" and _has_body(c) and not _is_heading(c)]
+        if top not in ranked_clauses:
+            ranked_clauses = [top] + ranked_clauses
         return self._reading_order(chosen + self._seconds(chosen, ranked, ranked_clauses, query, question))
 
     def _reading_order(self, clauses: list[Clause]) -> list[Clause]:
@@ -247,7 +256,7 @@ class GroundedComposer:
         weights = self._focus_weights(query, question) if question else {}
         covered = set().union(*(lexical_tokens(c.text) for c in chosen))
         extra = []
-        for clause in ranked_clauses[1:SECOND_LOOK]:
+        for clause in ranked_clauses[:SECOND_LOOK]:
             if len(extra) >= MAX_SECONDS or clause.id in taken or clause.doc != chosen[-1].doc:
                 continue
             if any(t.startswith(clause.id + ".") for t in taken):
