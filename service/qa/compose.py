@@ -220,10 +220,10 @@ class GroundedComposer:
                       question: str) -> list[Clause]:
         """The answering clause with what it needs to read right and what completes it: a
         point's lead-in, then the second clauses (`_seconds`), in reading order."""
-        # A point reads wrong without its parent's lead-in.
+        # A point reads wrong without its parent's lead-in (a section title adds nothing).
         if top.parent and top.path not in ("preamble", "closing"):
             parent = self.clauses.get(f"{top.doc}#{top.parent}")
-            chosen = [parent, top] if parent else [top]
+            chosen = [parent, top] if parent and not _is_heading(parent) else [top]
         else:
             chosen = [top]
         ranked_clauses = [c for c in ranked_clauses if c.path != "header" and _has_body(c) and not _is_heading(c)]
