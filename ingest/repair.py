@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate, count
 from operator import add
@@ -40,13 +39,10 @@ _PAGE_NUMBER_RE = re.compile(r"^(?:\d{1,4}|-\s*\d{1,4}\s*-|Trang\s+\d{1,4}(?:\s*
 _RULE_RE = re.compile(r"^_{3,}$")
 _STAMP_KEY_RE = re.compile(r"^(?:Người ký|Ký bởi|Email|Cơ quan|Thời gian ký|Địa chỉ|Tổ chức)\s*:", re.IGNORECASE)
 _STAMP_TIME_RE = re.compile(r"^(?:Thời gian ký|Ký bởi)\s*:", re.IGNORECASE)
-# What a line matching one of the three above contains: r"C[ÔO]NG\s*B[ÁA]O|___|Thời gian ký|Ký bởi"
-# under IGNORECASE, written out letter by letter (its case-insensitive classes: 'i' also
-# matches 'İ' and 'ı', 'k' the Kelvin sign) so that the scan of the whole text can skip
-# ahead to the letters that start it, which IGNORECASE prevents.
-_I, _K = "[Ii\u0130\u0131]", "[Kk\u212a]"
-_FURNITURE_HINT_RE = re.compile(
-    rf"[Cc][ÔôOo][Nn][Gg]\s*[Bb][ÁáAa][Oo]|___|[Tt][Hh][Ờờ]{_I} [Gg]{_I}[Aa][Nn] {_K}[Ýý]|{_K}[Ýý] [Bb][Ởở]{_I}")
+# The characters a line matching one of the three above can start with (under IGNORECASE 'k'
+# also matches the Kelvin sign), besides the digits of a page number: most lines start with
+# another, and only the others need the patterns.
+_FURNITURE_FIRST = frozenset("CcTtKk\u212a_")
 _CODE_SPLIT_RE = re.compile(r"[/\-.]")
 _ACRONYM_RE = re.compile(r"^[A-ZĐ][A-ZĐ]+[a-z]?$|^[A-ZĐ][a-z][A-ZĐ]+$")
 _LEADING_PUNCT = "([“\"'‘«"
@@ -403,7 +399,7 @@ def repair_text(raw: str, lexicon: Lexicon | None = None) -> RepairResult:
 
     lines, starts = _split_lines(text)
     lines, starts = _strip_boilerplate(lines, starts, stats, repairs, nfc_map)
-    lines, starts = _strip_furniture(lines, starts, stats, repairs, nfc_map, text)
+    lines, starts = _strip_furniture(lines, starts, stats, repairs, nfc_map)
     rows = _Lines(lines, starts)
     boundary = _boundaries(rows)
     if "amb" in boundary:
@@ -523,23 +519,20 @@ def _strip_boilerplate(lines, starts, stats, repairs, nfc_map):
     return lines[first:last], starts[first:last]
 
 
-def _strip_furniture(lines, starts, stats, repairs, nfc_map, text):
+def _strip_furniture(lines, starts, stats, repairs, nfc_map):
     """Remove page furniture anywhere: gazette page headers ('CÔNG BÁO/Số 271/Ngày 12-05-2026'),
     the page numbers beside them, '____' rules and e-signature stamps ('Người ký: …',
     'Thời gian ký: …'). A page header between two halves of a sentence disappears with the
     blank lines around it, so the halves meet again as one wrapped line. Each removal is a
     recorded repair; the authors' words are never touched."""
-    # Only a line with a hint can be furniture: the tests below run on those lines alone (most
-    # texts have none).
-    candidates = sorted({bisect_right(starts, m.start()) - 1 for m in _FURNITURE_HINT_RE.finditer(text)})
+    candidates = [i for i, line in enumerate(lines)
+                  if (first := line.lstrip()[:1]) in _FURNITURE_FIRST or first.isdecimal()]
     if not candidates:
         return lines, starts
     stripped = [line.strip() for line in lines]
     drop: set[int] = set()
     rule_lines: set[int] = set()
-    for i in candidates:
-        if not 0 <= i < len(lines):
-            continue          # (a hint in boilerplate already stripped)
+    for i in candidates:          # (a line that starts otherwise matches none of the patterns)
         text = stripped[i]
         if _PAGE_HEADER_RE.match(text):
             drop.add(i)
