@@ -169,15 +169,19 @@ def _actor_matcher() -> tuple[re.Pattern[str], dict[str, str]]:
     ordered = sorted(names, key=len, reverse=True)
     # Over lower-cased text, case-sensitive: the same matches as IGNORECASE, three times faster.
     # The alternation is written as a trie (`_trie_pattern`): at each position the longest name
-    # that matches still wins, as with the names longest first, in a third less time.
-    regex = re.compile(r"(?<!\w)(" + _trie_pattern([n.lower() for n in ordered]) + r")(?!\w)")
+    # that matches still wins, as with the names longest first, in a third less time. It is
+    # r"(?<!\w)(trie)(?!\w)" with the look-behind moved past each name's first letter, so that
+    # the scan only stops at those letters.
+    regex = re.compile("(" + _trie_pattern([n.lower() for n in ordered], at_word_start=True) + r")(?!\w)")
     return regex, names
 
 
-def _trie_pattern(words: list[str]) -> str:
-    """An alternation of `words` as a regex trie; a longer word is tried before its prefixes, so
+def _trie_pattern(words: list[str], at_word_start: bool = False) -> str:
+    r"""An alternation of `words` as a regex trie; a longer word is tried before its prefixes, so
     the match at a position is the longest word there (that the rest of the pattern accepts),
-    exactly as with a plain alternation of the words sorted longest first."""
+    exactly as with a plain alternation of the words sorted longest first. `at_word_start`: only
+    where no word character comes before (r"(?<!\w)" ahead of the trie), checked after the first
+    letter: a pattern that opens with letters is only tried where one of them is."""
     trie: dict = {}
     for word in words:
         node = trie
@@ -185,13 +189,14 @@ def _trie_pattern(words: list[str]) -> str:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def build(node: dict) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+    def build(node: dict, top: bool = False) -> str:
+        branches = [re.escape(ch) + (rf"(?<!\w{re.escape(ch)})" if top and at_word_start else "")
+                    + build(child) for ch, child in sorted(node.items()) if ch]
         if "" in node:
             return "(?:" + "|".join(branches) + ")?" if branches else ""
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    return build(trie)
+    return build(trie, top=True)
 
 
 def find_actors(text: str, lowered: str | None = None) -> list[str]:

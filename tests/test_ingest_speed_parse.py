@@ -34,6 +34,10 @@ def test_actor_trie_matches_as_the_longest_first_alternation():
 def test_trie_pattern_prefers_the_longer_word():
     pattern = re.compile("(" + parse._trie_pattern(["ab", "abc", "abd", "b"]) + r")(?!\w)")
     assert [m.group(1) for m in pattern.finditer("abc ab abd b abx")] == ["abc", "ab", "abd", "b"]
+    at_start = re.compile("(" + parse._trie_pattern(["ab", "abc", "b", "(x"], at_word_start=True) + r")(?!\w)")
+    plain = re.compile(r"(?<!\w)(abc|ab|\(x|b)(?!\w)")
+    text = "abc xab b ab. (x a(x ab_b éab"
+    assert [m.span(1) for m in at_start.finditer(text)] == [m.span(1) for m in plain.finditer(text)]
 
 
 def _rows(text: str) -> repair._Lines:
