@@ -6,7 +6,7 @@ import pytest
 
 from ingest.model import Clause
 from ingest.vocab import PARTY_NUMBER_RE
-from service.qa.compose import _is_heading, _is_lead_in
+from service.qa.compose import _is_heading, _is_lead_in, asked_facets
 from service.qa.support import answer_types, offers_answer_type, states
 from service_fixture import REPO, run_cli
 
@@ -145,3 +145,13 @@ def test_an_appendix_named_is_quoted_at_the_row_asked_about(store):
     assert "Trường Tiểu học Quý Hòa: sửa chữa phòng học - nhà vệ sinh | 650" in answer["answer"]
     assert "PHỤ LỤC 01 DANH MỤC" in answer["answer"]     # the appendix's title is not cut
 
+
+
+@pytest.mark.parametrize("question,facets", [
+    ("Công văn 3444/BHXH-PT-CST được gửi tới những đơn vị nào?", ["recipients"]),
+    ("Công văn 3878/BHXH-THU trả lời công ty nào?", ["recipients"]),
+    ("Who is dispatch 3727/BHXH-CSXH addressed to, and which letter does it reply to?", ["recipients", "implements"]),
+    ("Quyết định 378/QĐ-UBND thuộc lĩnh vực nào và do ai ký?", ["signer", "subject"]),
+])
+def test_header_questions_name_every_fact_they_ask_for(question, facets):
+    assert asked_facets(question) == facets

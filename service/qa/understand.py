@@ -236,6 +236,9 @@ def complete_path(path: str, earlier: list[str]) -> str:
     return f"{clause}{path[1:]}" if clause else path
 
 
+# "gửi cho ai", "gửi tới những đơn vị nào", "trả lời công ty nào": who a document is sent to.
+_RECIPIENTS_VI = (r"gửi (cho |tới |đến )?(ai|những ai|((những|các) )?(đơn vị|cơ quan|nơi) nào)|"
+                  r"trả lời (ai|(công ty|doanh nghiệp|đơn vị|cơ quan|tổ chức) nào)")
 INTENTS = [
     ("signer", r"\b(ai ký|người ký|ký văn bản|do ai ký|signed|signer|signatory)\b"),
     ("issuer", r"(cơ quan nào ban hành|ai ban hành|do (cơ quan|đơn vị) nào ban hành|who issued|"
@@ -248,13 +251,13 @@ INTENTS = [
     ("date", r"(ban hành (vào )?ngày nào|ngày ban hành|when was .* (issued|signed|dated)|issue date|"
              r"dated when|ký (vào )?ngày nào|(issued|signed|dated) (on )?what date|"
              r"what date was .* (issued|signed))"),
-    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|đơn vị nào)|kính gửi|addressed to|recipients|sent to|"
-                   r"to whom (was|is) .* addressed)"),
+    ("recipients", rf"({_RECIPIENTS_VI}|kính gửi|addressed to|recipients|sent to|to whom (was|is) .* addressed|"
+                   r"(reply|replies|respond(s)?) to (which|what) (company|firm|enterprise|organi[sz]ation))"),
     ("subject", r"(trích yếu|về việc gì|subject of|what is .* about\b)"),
     ("references", r"(thực hiện (công điện|chỉ thị|nghị quyết|nghị định) nào|implement(s|ing)?\b.*\?$|"
                    r"which (telegram|decree|decision|resolution|directive|plan|earlier|(vss |official )?dispatch)|"
                    r"(công điện|nghị định|quyết định|nghị quyết|chỉ thị|kế hoạch|thông tư|công văn) nào|"
-                   r"documents? does .* cite|\bcites?\b|căn cứ|viện dẫn|refer)"),
+                   r"documents? does .* cite|\bcite[sd]?\b|căn cứ|viện dẫn|dẫn chiếu|refer)"),
     ("who", r"(đơn vị nào|ai (chịu trách nhiệm|theo dõi|chủ trì)|which (unit|department|body|office)|"
             r"who (monitors|is responsible|is assigned|leads|follows)|giao cho ai)"),
     ("documents", rf"((?:{_KIND_WORDS_VI}) nào|những văn bản|which (\w+[ -]){{0,4}}?{_KIND_WORDS_EN}\b|"
@@ -270,10 +273,12 @@ FACETS = [
     ("signer", r"(ai ký|người ký|do ai|signed|signer|signatory)"),
     ("date", r"(ngày nào|ngày ban hành|khi nào|when|what date|dated)"),
     ("issuer", r"(cơ quan nào ban hành|ai ban hành|who issued|which (agency|body|authority|ministry) issued|issuer)"),
-    ("recipients", r"(gửi (cho |tới |đến )?(ai|những ai|((những|các) )?(đơn vị|cơ quan|nơi) nào)|kính gửi|"
-                   r"addressed|addressees?|recipients|sent to|to whom)"),
+    ("recipients", rf"({_RECIPIENTS_VI}|kính gửi|addressed|addressees?|recipients|sent to|to whom|"
+                   r"(reply|replies|respond(s)?) to (which|what) (company|firm|enterprise|organi[sz]ation))"),
     ("subject", r"(trích yếu|về việc gì|(thuộc )?lĩnh vực nào|subject|what is .* about\b|which (field|area))"),
     ("implements", r"(thực hiện (nghị quyết|chỉ thị|công điện|quyết định|kết luận|kế hoạch) nào|"
+                   r"(which|what) (letter|dispatch|request|document) does it (reply|respond) to|"
+                   r"trả lời (công văn|văn bản|đề nghị) nào|"
                    r"(nghị quyết|chỉ thị|kết luận) nào|implement(s|ing)? which|pursuant to which|"
                    r"which (resolution|directive|conclusion|decree|law) does it implement|"
                    r"which [\w\s-]{0,40}(decision|directive|decree|resolution|circular|plan) does [^?]* "
