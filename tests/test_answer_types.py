@@ -155,3 +155,17 @@ def test_an_appendix_named_is_quoted_at_the_row_asked_about(store):
 ])
 def test_header_questions_name_every_fact_they_ask_for(question, facets):
     assert asked_facets(question) == facets
+
+
+def test_a_documents_own_entry_into_force_is_told_from_an_amended_provisions():
+    from service.qa.compose import _OWN_EFFECT
+    assert _OWN_EFFECT.search("1. This Decree comes into force as of January 16, 2026.")
+    assert _OWN_EFFECT.search("Điều 3. Quyết định này có hiệu lực kể từ ngày ký.")
+    assert not _OWN_EFFECT.search("Điểm a khoản 2 Điều 5 được sửa đổi, có hiệu lực từ ngày 01/7/2026")
+    assert answer_types("What is the last day for workers to apply for the support?") == ["deadline"]
+
+
+def test_a_bare_number_before_a_comma_names_the_document(store):
+    answer = ask(store, "Under plan 31, by when must the Department of Labour send the list of trainees?")
+    assert not answer["refused"] and answer["documents"] == ["31/KH-UBND"]
+    assert "15/4/2024" in answer["answer"]

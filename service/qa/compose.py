@@ -48,8 +48,13 @@ _FIGURE_CUES = {"bao_nhiêu", "bao nhiêu", "mức", "how", "much", "many", "rat
                 "tỷ_lệ", "tỷ lệ", "ngày", "when", "date", "thời_hạn", "mấy", "tối_đa", "tối_thiểu"}
 _FIGURE = re.compile(r"\d[\d.,]*\s*(%|đồng|triệu|tỷ|ngày|tháng|năm|giờ|lần|người)|\d{1,2}/\d{1,2}/\d{4}|"
                      r"ngày\s+\d{1,2}\s+tháng")
-_EFFECT = re.compile(r"có hiệu lực|hiệu lực thi hành|takes? effect|enters? into force|effective (from|as of|on)",
-                     re.IGNORECASE)
+_EFFECT = re.compile(r"có hiệu lực|hiệu lực thi hành|takes? effect|enters? into force|comes? into (force|effect)|"
+                     r"effective (from|as of|on)", re.IGNORECASE)
+# The document's own entry into force ("Quyết định này có hiệu lực …", "This Decree comes into
+# force …"), not a date an amended provision takes effect.
+_OWN_EFFECT = re.compile(r"\bnày\s+có hiệu lực|\bthis (?:decree|decision|circular|resolution|directive|plan|"
+                         r"document|official dispatch|dispatch)\s+(?:shall\s+)?(?:takes? effect|enters? into force|"
+                         r"comes? into (?:force|effect)|is effective)", re.IGNORECASE)
 _SENTENCE_SPAN = re.compile(r"[^\n]+?(?:[.;:!?](?=\s)|$)|[^\n]+", re.MULTILINE)
 _SENTENCE = re.compile(r"(?<=[.;:!?])\s+(?=\S)|\s+(?=[-–•+]\s)|\s+(?=[a-zđ]\)\s)")
 # A table's numbered rows ("| 1 | Trung tâm Y tế …: … - … | 8.000 |"): the units a table is quoted in.
@@ -173,7 +178,12 @@ class GroundedComposer:
                 return self._with_context(with_deadline[0], ranked, ranked_clauses, query, question)
         if query.intent == "effective":
             # "When does it take effect?": the clause that says so, ranked or not.
-            stating = [c for c in ranked_clauses[:DEADLINE_LOOK] if _EFFECT.search(c.text)]
+            stating = [c for c in ranked_clauses[:DEADLINE_LOOK] if _OWN_EFFECT.search(c.text)] or \
+                [c for c in ranked_clauses[:DEADLINE_LOOK] if _EFFECT.search(c.text)]
+            own = [c for c in map(self._effect_clause, map(self.documents.get, query.numbers)) if c] \
+                if query.numbers else []
+            if own and _OWN_EFFECT.search(own[0].text) and not (stating and _OWN_EFFECT.search(stating[0].text)):
+                stating = own
             if not stating and query.numbers:
                 stating = [c for c in map(self._effect_clause, map(self.documents.get, query.numbers)) if c]
             if stating:
@@ -503,9 +513,11 @@ class GroundedComposer:
                       citations=citations, documents=[document.number])
 
     def _effect_clause(self, document: Document) -> Clause | None:
-        """The clause that says when the document takes effect (the last one that says so)."""
-        return next((c for c in reversed(document.clauses)
-                     if c.path != "header" and _EFFECT.search(c.text)), None)
+        """The clause that says when the document takes effect: the last that says the document
+        itself does, else the last that mentions an entry into force."""
+        body = [c for c in reversed(document.clauses) if c.path != "header"]
+        return next((c for c in body if _OWN_EFFECT.search(c.text)), None) or \
+            next((c for c in body if _EFFECT.search(c.text)), None)
 
     def _implements(self, document: Document, lang: str, n: int) -> tuple[str, Citation] | None:
         """The documents a directive says it implements or rests on: those its preamble (or,

@@ -94,6 +94,7 @@ ANSWER_TYPES = {
     # a meeting took place) does not answer it.
     "deadline": (re.compile(r"trước ngày nào|hạn (?:chót|cuối)|chậm nhất (?:là )?(?:ngày|khi|lúc) nào|"
                             r"by what (?:date|day|time)|before what date|by when|no later than when|"
+                            r"(?:what is |what's )?the (?:last|latest|final) (?:day|date)|ngày cuối cùng|"
                             r"(?:what|which) (?:is the )?deadline", re.IGNORECASE),
                  re.compile(_DEADLINE, re.IGNORECASE)),
     "date": (re.compile(r"(?:vào|đến|từ)? ngày nào|on what dates?|which day of", re.IGNORECASE),

@@ -163,7 +163,8 @@ def resolve_numbers(question: str, query: Query, documents: Mapping[str, Documen
         stripped = stripped[:m.start()] + " " * (m.end() - m.start()) + stripped[m.end():]
     stripped = re.sub(r"\d{1,2}/\d{1,2}(/\d{2,4})?", " ", stripped)
     # A bare serial ("3476"); not one that opens another numbering ("52-CT/TW", "1.2").
-    for m in re.finditer(r"(?<![\w/.,-])(\d{2,5})(?![\w/.,-])", stripped):
+    # (a comma or full stop after it ends the sentence, not the number: "dispatch 1734, by when …")
+    for m in re.finditer(r"(?<![\w/.,-])(\d{2,5})(?![\w/-]|[.,]\d)", stripped):
         bare = m.group(1)
         if re.search(r"(năm|year|ngày|tháng)\s*$", stripped[: m.start()], re.IGNORECASE) \
                 or re.fullmatch(r"(19|20)\d\d", bare):
@@ -245,7 +246,7 @@ INTENTS = [
                r"which (agency|body|authority|ministry|office) issued|issued by whom|issuing (agency|body))"),
     ("deadline", r"(hạn chót|trước ngày|thời hạn|deadline|by when|due date|no later than|khi nào phải|"
                  r"hạn (báo cáo|gửi|nộp)|by what (date|day|time)|before what date|chậm nhất|"
-                 r"phải hoàn thành (trước |vào )?(ngày |khi )?nào)"),
+                 r"phải hoàn thành (trước |vào )?(ngày |khi )?nào|the (last|latest|final) (day|date)|ngày cuối cùng)"),
     ("effective", r"(có hiệu lực|hiệu lực (thi hành|kể từ)|enters? into force|takes? effect|"
                   r"come into (force|effect)|effective (from|date|on|as of))"),
     ("date", r"(ban hành (vào )?ngày nào|ngày ban hành|when was .* (issued|signed|dated)|issue date|"
@@ -317,7 +318,7 @@ def asks_which_document_citing(question: str) -> bool:
     named = [m.start() for m in NUMBER_RE.finditer(question)]
     named += [m.start() for m in re.finditer(r"(?<![\w/])\d{1,5}\s*/\s*(?:19|20)\d\d(?![\w/])", question)]
     stripped = NUMBER_RE.sub(lambda m: " " * len(m.group(0)), question)
-    named += [m.start() for m in re.finditer(r"(?<![\w/.,-])\d{2,5}(?![\w/.,-])", stripped)
+    named += [m.start() for m in re.finditer(r"(?<![\w/.,-])\d{2,5}(?![\w/-]|[.,]\d)", stripped)
               if not re.fullmatch(r"(19|20)\d\d", m.group(0))]     # a bare serial ("according to 1257")
     return bool(named) and all(start > which.start() and _CITED_AFTER.search(question[max(0, start - 80):start])
                                for start in named)
