@@ -57,7 +57,9 @@ _ORDINALS_EN = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh
 _MOTTO_RE = re.compile(r"CONG\s*HOA\s*XA\s*HOI|DOC\s*LAP\s*[-–—]?\s*TU\s*DO|SOCIALIST\s*REPUBLIC|"
                        r"INDEPENDENCE\s*[-–—]\s*FREEDOM")
 _FOOTER_RE = re.compile(r"^(?:Nơi\s*nh[ậa]n|Recipients?\s*:|Nơi gửi)", re.IGNORECASE)
-_RECIPIENTS_RE = re.compile(r"^(?:Kính\s*gửi|Kinh\s*gui|To)\s*:?(?=\s|$|\|)", re.IGNORECASE)
+# (a web page's markdown may bold it: "**Kính gửi:** Ủy ban …")
+_RECIPIENTS_RE = re.compile(r"^[*_]*(?:Kính\s*gửi|Kinh\s*gui|To)\s*:?[*_]*(?=\s|$|\|)", re.IGNORECASE)
+_RECIPIENTS_INLINE_RE = re.compile(r"(?<=\s)Kính\s*gửi\s*:", re.IGNORECASE)
 _SUBJECT_RE = re.compile(r"^(?:V/v|V/w|Về việc|Vv|Re|Regarding)[.:]?\s+(.+)$")
 _PREAMBLE_OPENER_RE = re.compile(
     r"^(?:Căn\s+cứ|Xét\s+đề\s+nghị|Theo\s+đề\s+nghị|Thực\s+hiện|Pursuant|In\s+pursuance|"
@@ -349,9 +351,14 @@ def _split_run_ons(paras: list[_Para]) -> list[_Para]:
     out: list[_Para] = []
     for p in paras:
         if len(p.text) > 200 and _RECIPIENTS_RE.match(p.clean):
-            m = re.search(r"[.;:](\s+)(?=[A-ZĐÀ-Ỹ][a-zà-ỹđ])", p.text[10:])
+            # After a sentence end, or before the preamble's opening words ("… trung ương Thực
+            # hiện Nghị định …"), whichever comes first.
+            ends = [m for m in (re.search(r"[.;:](\s+)(?=[A-ZĐÀ-Ỹ][a-zà-ỹđ])", p.text[10:]),
+                                re.search(r"(?<=[^\s.;:])(\s+)(?=(?:Căn cứ|Thực hiện|Theo đề nghị|Xét đề nghị|"
+                                          r"Pursuant to|Implementing)\s)", p.text[10:])) if m]
+            m = min(ends, key=lambda m: m.start(1)) if ends else None
             if m and m.end() + 10 < len(p.text) - 40:
-                cut = 10 + m.start() + 1
+                cut = 10 + m.start(1)
                 rest = 10 + m.end()
                 out.append(_Para(p.text[:cut], p.start, p.start + cut))
                 out.append(_Para(p.text[rest:], p.start + rest, p.end))
@@ -661,7 +668,8 @@ def _zones(paras: list[_Para]) -> _Zones:
     elif anchor is None:
         front = zones.front = _site_table_end(paras)
         zones.body = _header_end(paras, front, front) if front < len(paras) and (
-            _SUBJECT_RE.match(paras[front].clean) or kind_from_title(paras[front].clean)) else front
+            _SUBJECT_RE.match(paras[front].clean) or kind_from_title(paras[front].clean)
+            or _RECIPIENTS_RE.match(paras[front].clean)) else front
     else:
         zones.front = _header_start(paras, anchor)
         zones.body = _header_end(paras, zones.front, anchor)
@@ -1043,8 +1051,21 @@ def _parse_header(header: list[_Para], warnings: list[str], language: str) -> di
             meta["subject"] = fragment
             meta["issuer_lines"] = []
             warnings.append("header lost: subject is a fragment of the V/v line")
-    if recipients_at is not None:
-        items = _RECIPIENTS_RE.sub("", header[recipients_at].clean, count=1).strip(" :|")
+    inline = None
+    if recipients_at is None:
+        # "Hà Nội, ngày 05 tháng 04 năm 2019 Kính gửi: Bộ Kế hoạch và Đầu tư.": the addressee
+        # line run into the place-and-date line.
+        inline = next(((i, m) for i, p in enumerate(header) if "gửi" in p.clean
+                       for m in [_RECIPIENTS_INLINE_RE.search(p.clean)] if m), None)
+    if recipients_at is not None or inline is not None:
+        if inline is not None:
+            recipients_at, found = inline
+            items = header[recipients_at].clean[found.end():].strip(" :|")
+            # The line may run on into the body: the addressees end with their first sentence.
+            first = re.match(r".+?[^A-ZĐ\s]\.(?=\s)", items)
+            items = first.group(0) if first else items
+        else:
+            items = _RECIPIENTS_RE.sub("", header[recipients_at].clean, count=1).strip(" :|*_")
         lines = [items] + [p.clean for p in header[recipients_at + 1:]]
         recipients = []
         for line in lines:

@@ -128,3 +128,49 @@ def test_document_without_structure_is_indexed_as_paragraphs():
     d = parse_document(repair_text(raw), raw, "loose.txt")
     assert [c.path for c in d.clauses] == ["p1", "p2"]
     assert any("no numbered or lettered items" in w for w in d.warnings)
+
+
+def parse_text_of(raw: str, name: str = "test.txt"):
+    return parse_document(repair_text(raw), raw, name)
+
+
+def test_an_addressee_run_into_the_date_line_is_read():
+    raw = ("VĂN PHÒNG CHÍNH PHỦ\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc\n"
+           "Số: 27/VPCP-ĐMDN V/v quản trị doanh nghiệp\n"
+           "Hà Nội, ngày 05 tháng 04 năm 2019 Kính gửi: Bộ Kế hoạch và Đầu tư. Báo Đấu thầu ngày 26 tháng 3 "
+           "năm 2019 đưa tin về quản trị doanh nghiệp.\n"
+           "Văn phòng Chính phủ thông báo để Bộ Kế hoạch và Đầu tư biết, thực hiện./.\n")
+    d = parse_text_of(raw)
+    assert d.number == "27/VPCP-ĐMDN" and d.recipients == ["Bộ Kế hoạch và Đầu tư"]
+
+
+def test_a_bold_addressee_after_a_site_table_runs_on_into_the_preamble():
+    raw = ("Số hiệu:\n\n178/BTC-CTK\n\nLoại văn bản:\n\nCông văn\n\nNgười ký:\n\nNguyễn Thị Bích Ngọc\n\n"
+           "Ngày ban hành:\n\n17/11/2025\n\n"
+           "**Kính gửi:** Ủy\nban nhân dân các tỉnh, thành phố trực thuộc trung ương\n"
+           "Thực hiện Nghị định số 94/2022/NĐ-CP ngày 07/11/2022 của Chính phủ quy định nội dung chỉ tiêu\n"
+           "thống kê, Bộ Tài chính đề nghị Ủy ban nhân dân các tỉnh, thành phố trực thuộc trung ương báo cáo\n"
+           "số liệu theo đơn vị hành chính cấp tỉnh cũ về Bộ Tài chính.\n")
+    d = parse_text_of(raw, "178_BTC-CTK.txt")
+    assert d.recipients == ["Ủy ban nhân dân các tỉnh, thành phố trực thuộc trung ương"]
+    assert d.clauses[0].text.startswith("Thực hiện Nghị định số 94/2022/NĐ-CP")
+
+
+def test_a_longer_actor_name_is_not_read_as_the_alias_it_contains():
+    from ingest.parse import find_actors
+    from service.qa.understand import actors_in
+    assert find_actors("Văn phòng Chính phủ thông báo để Bộ Kế hoạch và Đầu tư biết") == ["Văn phòng Chính phủ"]
+    assert actors_in("Công văn nào của Văn phòng Chính phủ đôn đốc tiến độ?") == ["Văn phòng Chính phủ"]
+    assert actors_in("Văn phòng có trách nhiệm gì?") == ["Văn phòng BHXH Việt Nam"]
+
+
+def test_the_issuer_named_with_its_document_is_not_who_the_question_is_about():
+    from service.qa.understand import understand
+    raw = ("VĂN PHÒNG CHÍNH PHỦ\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc\n"
+           "Số: 27/VPCP-ĐMDN\nHà Nội, ngày 05 tháng 04 năm 2019\nKính gửi: Bộ Kế hoạch và Đầu tư.\n"
+           "Văn phòng Chính phủ thông báo để Bộ Kế hoạch và Đầu tư nghiên cứu, có giải pháp phù hợp./.\n")
+    d = parse_text_of(raw)
+    assert d.issuer == "Văn phòng Chính phủ"
+    query = understand("What is the ministry asked to do in Government Office dispatch 27/VPCP-ĐMDN?",
+                       None, [], {d.number: d})
+    assert query.numbers == ["27/VPCP-ĐMDN"] and "Văn phòng Chính phủ" not in query.actors

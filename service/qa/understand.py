@@ -21,7 +21,7 @@ from ingest.vocab import (
     normalise_number,
     restore_diacritics,
 )
-from service.qa.issuers import issuer_scores
+from service.qa.issuers import fold, issuer_scores
 from service.qa.render import lexicon, lexicon_matches
 from service.schemas import Turn
 
@@ -75,6 +75,10 @@ def understand(question: str, lang: str | None, history: list[Turn],
                     query.context_actors = actors_in(turn.content)
                 break
     query.paths = [p for p in query.paths if not p.startswith("?")]
+    # The issuer a question names with its document ("Government Office dispatch 8424") is not
+    # who the question is about.
+    issuers = {fold(documents[n].issuer or "") for n in query.numbers if n in documents}
+    query.actors = [a for a in query.actors if fold(a) not in issuers]
     query.intent = intent_of(question, bool(query.numbers))
     if (query.numbers or query.missing) and not query.inherited and asks_which_document_citing(question):
         query.cited = list(dict.fromkeys(query.numbers + query.missing))
@@ -193,8 +197,14 @@ def expand(question: str, query: Query) -> str:
 
 
 def actors_in(question: str) -> list[str]:
-    found = [actor.vi for actor in actor_table() if any(p.search(question) for p in actor.patterns)]
-    # "Giám đốc BHXH tỉnh" also matches the shorter "BHXH tỉnh": keep the specific one.
+    spans = {actor.vi: [m.span() for p in actor.patterns for m in p.finditer(question)] for actor in actor_table()}
+    spans = {a: s for a, s in spans.items() if s}
+
+    def inside(span, other: str) -> bool:
+        return any(o[0] <= span[0] and span[1] <= o[1] and o != span for o in spans[other])
+    # "Giám đốc BHXH tỉnh" also matches the shorter "BHXH tỉnh", "Văn phòng Chính phủ" the alias
+    # "Văn phòng": keep the specific one.
+    found = [a for a, s in spans.items() if not all(any(inside(sp, b) for b in spans if b != a) for sp in s)]
     return [a for a in found if not any(a != b and a in b for b in found)]
 
 
