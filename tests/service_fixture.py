@@ -1,6 +1,7 @@
 """A real service on loopback over a store holding the samples (one per test session)."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -27,6 +28,18 @@ def run_cli(*args: str, store: Path, env: dict | None = None, timeout: int = 600
     if check and result.returncode != 0:
         raise AssertionError(f"dqa {' '.join(args)} failed: {result.stderr[-2000:]}")
     return result
+
+
+def ingested_store(tmp_path_factory, fixture: str) -> Path:
+    """A store with tests/fixtures/<fixture> ingested through the CLI (a module's directives)."""
+    store = tmp_path_factory.mktemp(fixture) / "store"
+    run_cli("ingest", str(REPO / "tests" / "fixtures" / fixture), store=store)
+    return store
+
+
+def cli_json(store: Path, *args: str) -> dict:
+    """`dqa <args> --json` on a store, parsed."""
+    return json.loads(run_cli(*args, "--json", store=store).stdout)
 
 
 class Service:

