@@ -259,10 +259,10 @@ def is_unnumbered(header_text: str) -> bool:
 DMY_RE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})(?!\d)")
 LONG_DATE_VI_RE = re.compile(
     r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.IGNORECASE)
-_MONTHS_EN = ["january", "february", "march", "april", "may", "june", "july", "august",
+MONTHS_EN = ["january", "february", "march", "april", "may", "june", "july", "august",
               "september", "october", "november", "december"]
-_MONTH_ALT = "|".join(m.capitalize() for m in _MONTHS_EN) + "|" + "|".join(
-    m[:3].capitalize() + r"\." for m in _MONTHS_EN if len(m) > 4)
+_MONTH_ALT = "|".join(m.capitalize() for m in MONTHS_EN) + "|" + "|".join(
+    m[:3].capitalize() + r"\." for m in MONTHS_EN if len(m) > 4)
 EN_DATE_RE = re.compile(
     rf"(?:({_MONTH_ALT})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})"
     rf"|(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_ALT}),?\s+(\d{{4}}))")
@@ -280,7 +280,7 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 
 def _month_number(name: str) -> int:
     name = name.rstrip(".").lower()
-    return next(i for i, m in enumerate(_MONTHS_EN, 1) if m.startswith(name))
+    return next(i for i, m in enumerate(MONTHS_EN, 1) if m.startswith(name))
 
 
 def date_of_en_match(m: re.Match[str], offset: int = 0) -> date | None:

@@ -26,8 +26,8 @@ from service.qa.render import (
     strip_marker,
     verbatim_quote,
 )
-from service.qa.retrieve import IndexSnapshot, Ranked
 from service.qa.issuers import issuer_scores
+from service.qa.retrieve import IndexSnapshot, Ranked
 from service.qa.support import answer_types, is_supported, offers_answer_type
 from service.qa.understand import (
     Query,
@@ -178,14 +178,12 @@ class GroundedComposer:
                 return self._with_context(with_deadline[0], ranked, ranked_clauses, query, question)
         if query.intent == "effective":
             # "When does it take effect?": the clause that says so, ranked or not.
-            stating = [c for c in ranked_clauses[:DEADLINE_LOOK] if _OWN_EFFECT.search(c.text)] or \
-                [c for c in ranked_clauses[:DEADLINE_LOOK] if _EFFECT.search(c.text)]
-            own = [c for c in map(self._effect_clause, map(self.documents.get, query.numbers)) if c] \
-                if query.numbers else []
-            if own and _OWN_EFFECT.search(own[0].text) and not (stating and _OWN_EFFECT.search(stating[0].text)):
-                stating = own
-            if not stating and query.numbers:
-                stating = [c for c in map(self._effect_clause, map(self.documents.get, query.numbers)) if c]
+            # Preferred in order: a ranked clause on the document's own entry into force, the
+            # named document's own, a ranked clause naming any, the named document's any.
+            own = [c for c in map(self._effect_clause, map(self.documents.get, query.numbers)) if c]
+            stating = [c for c in ranked_clauses[:DEADLINE_LOOK] if _OWN_EFFECT.search(c.text)] \
+                or [c for c in own[:1] if _OWN_EFFECT.search(c.text)] \
+                or [c for c in ranked_clauses[:DEADLINE_LOOK] if _EFFECT.search(c.text)] or own
             if stating:
                 return stating[:1]
         actors = query.actors or query.context_actors
@@ -207,10 +205,7 @@ class GroundedComposer:
                           if addressed_actors(c) and c.path not in ("preamble", "closing")]
             if with_actor:
                 return with_actor[:1]
-        # The header answers header questions (above); a heading with no text of its own
-        # ("Chương I. QUY ĐỊNH CHUNG") answers nothing.
-        ranked_clauses = [c for c in ranked_clauses
-                          if c.path != "header" and _has_body(c) and not _is_heading(c)]
+        ranked_clauses = _answering(ranked_clauses)
         if not ranked_clauses:
             return []
         top = ranked_clauses[0]
@@ -236,7 +231,7 @@ class GroundedComposer:
             chosen = [parent, top] if parent and not _is_heading(parent) else [top]
         else:
             chosen = [top]
-        ranked_clauses = [c for c in ranked_clauses if c.path != "header" and _has_body(c) and not _is_heading(c)]
+        ranked_clauses = _answering(ranked_clauses)
         if top not in ranked_clauses:
             ranked_clauses = [top] + ranked_clauses
         return self._reading_order(chosen + self._seconds(chosen, ranked, ranked_clauses, query, question))
@@ -568,8 +563,9 @@ class GroundedComposer:
 
     def references_answer(self, query: Query, document: Document, question: str,
                           ranked: Ranked) -> Answer | None:
-        """What a document implements or cites (None when it cites no numbered document). A question naming a kind ("which decree") or a
-        topic gets the matching reference(s) only, ranked by where they are cited."""
+        """What a document implements or cites (None when it cites no numbered document). A
+        question naming a kind ("which decree") or a topic gets the matching reference(s) only,
+        ranked by where they are cited."""
         lang = query.language
         refs = list(document.references)
         wanted_kinds = kinds_asked(question)
@@ -760,6 +756,12 @@ def documents_agree(scored: list[DocumentScore] | None) -> bool:
     clauses, by its title, by the issuer the question names; `rank_documents`): independent
     signals naming one document."""
     return bool(scored) and scored[0].score >= 2.0 / DOCUMENT_RRF_K - 1e-9
+
+
+def _answering(clauses: list[Clause]) -> list[Clause]:
+    """The clauses that can answer: the header answers header questions (elsewhere), and a
+    heading with no text of its own ("Chương I. QUY ĐỊNH CHUNG") answers nothing."""
+    return [c for c in clauses if c.path != "header" and _has_body(c) and not _is_heading(c)]
 
 
 def _is_lead_in(clause: Clause) -> bool:

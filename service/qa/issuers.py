@@ -55,12 +55,18 @@ def syllables(text: str) -> set[str]:
     return set(folded.split())
 
 
+@lru_cache(maxsize=65536)
+def _issuer_syllables(issuer: str) -> frozenset[str]:
+    """An issuer's syllables, once per issuer name: every question weighs them all."""
+    return frozenset(syllables(issuer))
+
+
 def issuer_scores(question: str, documents: Mapping[str, Document],
                   candidates: list[str]) -> dict[str, float]:
     """For each candidate with an issuer, the IDF-weighted share of its issuer's syllables that
     the question (with its expansion) names; only those at or above ISSUER_MATCH."""
     asked = syllables(question)
-    issuer_words = {n: syllables(documents[n].issuer) for n in candidates if documents[n].issuer}
+    issuer_words = {n: _issuer_syllables(documents[n].issuer) for n in candidates if documents[n].issuer}
     df = Counter(w for words in issuer_words.values() for w in words)
     total = max(1, len(issuer_words))
     scores = {}

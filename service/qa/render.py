@@ -15,10 +15,9 @@ import yaml
 
 from ingest.model import Clause, Document
 from ingest.parse import actor_table
-from ingest.vocab import kind_en
+from ingest.vocab import MONTHS_EN, kind_en
 
-_MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December"]
+_MONTHS_EN = [name.capitalize() for name in MONTHS_EN]
 
 
 @lru_cache(maxsize=1)

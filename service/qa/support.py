@@ -71,6 +71,7 @@ _MONEY = r"\d[\d.,]*(?:\s*\([^)\d]{1,40}\))?\s*(?:đồng|đ(?![\w])|triệu|t�
 _DATE = (r"\b\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{2,4})?\b|ngày\s+(?:mùng\s+)?\d{1,2}\b|tháng\s+(?:\d{1,2}|[IVX]+)\b|"
          r"quý\s+(?:[IV]+|\d)\b|\b\d{1,2}\s*(?:giờ|h)\s*\d{0,2}\b|thứ\s+(?:hai|ba|tư|năm|sáu|bảy)|chủ nhật|"
          r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b")
+_DATE_RE = re.compile(_DATE, re.IGNORECASE)
 _SPELLED = r"(?:\s*\([^)\d]{1,25}\))?"     # "15 (mười lăm) ngày": the number in words after it
 _DAYS = rf"\b\d{{1,3}}{_SPELLED}\s*ngày\b|\b(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+ngày\b|\b\d{{1,3}}\s+(?:working\s+)?days?\b"
 _FREQUENCY = (r"\b\d{1,2}\s*năm\s*(?:một|1)\s*lần|\b(?:một|hai|ba|năm)\s+năm\s+(?:một|1)\s+lần|"
@@ -98,7 +99,7 @@ ANSWER_TYPES = {
                             r"(?:what|which) (?:is the )?deadline", re.IGNORECASE),
                  re.compile(_DEADLINE, re.IGNORECASE)),
     "date": (re.compile(r"(?:vào|đến|từ)? ngày nào|on what dates?|which day of", re.IGNORECASE),
-             re.compile(_DATE, re.IGNORECASE)),
+             _DATE_RE),
     "days": (re.compile(r"(?:bao nhiêu|mấy) ngày|how many (?:working )?days", re.IGNORECASE),
              re.compile(_DAYS, re.IGNORECASE)),
     "frequency": (re.compile(r"(?:bao nhiêu|mấy) năm (?:một|1) lần|how often|how many years", re.IGNORECASE),
@@ -131,7 +132,7 @@ def states(text: str, answer_type: str) -> bool:
     """Does the text state a fact of this type (references' own dates aside)?"""
     text = _REFERENCE_DATE.sub(" ", text)
     if answer_type == "quantity":
-        text = _NOT_A_QUANTITY.sub(" ", re.sub(_DATE, " ", text, flags=re.IGNORECASE))
+        text = _NOT_A_QUANTITY.sub(" ", _DATE_RE.sub(" ", text))
     return bool(ANSWER_TYPES[answer_type][1].search(text))
 
 

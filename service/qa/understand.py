@@ -16,6 +16,7 @@ from ingest import vocab
 from ingest.model import Document
 from ingest.parse import actor_table
 from ingest.vocab import (
+    MONTHS_EN,
     NUMBER_RE,
     detect_language,
     normalise_number,
@@ -98,8 +99,6 @@ def understand(question: str, lang: str | None, history: list[Turn],
 
 MAX_DESCRIBED = 2      # more documents than this fit the description: it names none
 _OWNED = re.compile(r"\w['’]s\b|\bcủa\b|\bissued by\b|\bban hành\b", re.IGNORECASE)
-_MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august",
-              "september", "october", "november", "december")
 
 
 def described_documents(question: str, expanded: str, documents: Mapping[str, Document]) -> list[str]:
@@ -111,7 +110,7 @@ def described_documents(question: str, expanded: str, documents: Mapping[str, Do
     text = NUMBER_RE.sub(" ", question)
     years = {int(y) for y in re.findall(r"(?<![\d/.])((?:19|20)\d\d)(?![\d/])", text)}
     # "December 2014", "2 December": a month next to a year or a day ("may" alone is a verb).
-    months = {i for i, name in enumerate(_MONTHS_EN, 1) if re.search(
+    months = {i for i, name in enumerate(MONTHS_EN, 1) if re.search(
         rf"\b{name}\s+(?:\d{{1,2}},?\s+)?(?:19|20)\d\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{name}\b", text, re.IGNORECASE)}
     for month, year in re.findall(r"tháng\s+(\d{1,2})\s*(?:/\s*|năm\s+)?((?:19|20)\d\d)?", text, re.IGNORECASE):
         months.add(int(month))
@@ -148,6 +147,17 @@ _KIND_WORDS_EN = _kind_words("en", plural=True)
 _KIND_BEFORE_NUMBER = re.compile(rf"(?:(?:{_KIND_WORDS_VI}|{_KIND_WORDS_EN})\s*(?:số)?|\bno\.?)\s*$", re.IGNORECASE)
 
 
+# "49/2012" or "QĐ 49/2012": a serial and a year, the opening of "49/2012/QĐ-UBND".
+_SERIAL_YEAR_RE = re.compile(r"(?<![\w/])(\d{1,5})\s*/\s*((?:19|20)\d\d)(?![\w/])")
+# A bare serial ("3476"); not one that opens another numbering ("52-CT/TW", "1.2"). A comma or
+# full stop after it ends the sentence, not the number: "dispatch 1734, by when …".
+_BARE_SERIAL_RE = re.compile(r"(?<![\w/.,-])(\d{2,5})(?![\w/-]|[.,]\d)")
+
+
+def _is_year(digits: str) -> bool:
+    return bool(re.fullmatch(r"(19|20)\d\d", digits))
+
+
 def resolve_numbers(question: str, query: Query, documents: Mapping[str, Document]) -> None:
     for m in NUMBER_RE.finditer(question):
         number = restore_diacritics(normalise_number(m.group(0)))
@@ -156,8 +166,7 @@ def resolve_numbers(question: str, query: Query, documents: Mapping[str, Documen
         else:
             query.missing.append(number)
     stripped = NUMBER_RE.sub(" ", question)
-    # "49/2012" or "QĐ 49/2012": a serial and a year, the opening of "49/2012/QĐ-UBND".
-    for m in re.finditer(r"(?<![\w/])(\d{1,5})\s*/\s*((?:19|20)\d\d)(?![\w/])", stripped):
+    for m in _SERIAL_YEAR_RE.finditer(stripped):
         prefix = f"{m.group(1)}/{m.group(2)}/"
         matches = [n for n in documents if n.startswith(prefix)]
         if len(matches) == 1:
@@ -166,12 +175,9 @@ def resolve_numbers(question: str, query: Query, documents: Mapping[str, Documen
             query.candidates.extend(matches)
         stripped = stripped[:m.start()] + " " * (m.end() - m.start()) + stripped[m.end():]
     stripped = re.sub(r"\d{1,2}/\d{1,2}(/\d{2,4})?", " ", stripped)
-    # A bare serial ("3476"); not one that opens another numbering ("52-CT/TW", "1.2").
-    # (a comma or full stop after it ends the sentence, not the number: "dispatch 1734, by when …")
-    for m in re.finditer(r"(?<![\w/.,-])(\d{2,5})(?![\w/-]|[.,]\d)", stripped):
+    for m in _BARE_SERIAL_RE.finditer(stripped):
         bare = m.group(1)
-        if re.search(r"(năm|year|ngày|tháng)\s*$", stripped[: m.start()], re.IGNORECASE) \
-                or re.fullmatch(r"(19|20)\d\d", bare):
+        if re.search(r"(năm|year|ngày|tháng)\s*$", stripped[: m.start()], re.IGNORECASE) or _is_year(bare):
             continue
         matches = [n for n in documents if n.split("/")[0] == bare]
         if len(matches) == 1:
@@ -326,10 +332,10 @@ def asks_which_document_citing(question: str) -> bool:
     if not which:
         return False
     named = [m.start() for m in NUMBER_RE.finditer(question)]
-    named += [m.start() for m in re.finditer(r"(?<![\w/])\d{1,5}\s*/\s*(?:19|20)\d\d(?![\w/])", question)]
+    named += [m.start() for m in _SERIAL_YEAR_RE.finditer(question)]
     stripped = NUMBER_RE.sub(lambda m: " " * len(m.group(0)), question)
-    named += [m.start() for m in re.finditer(r"(?<![\w/.,-])\d{2,5}(?![\w/-]|[.,]\d)", stripped)
-              if not re.fullmatch(r"(19|20)\d\d", m.group(0))]     # a bare serial ("according to 1257")
+    named += [m.start() for m in _BARE_SERIAL_RE.finditer(stripped)
+              if not _is_year(m.group(1))]     # a bare serial ("according to 1257")
     return bool(named) and all(start > which.start() and _CITED_AFTER.search(question[max(0, start - 80):start])
                                for start in named)
 
