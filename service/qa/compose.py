@@ -37,7 +37,7 @@ from service.qa.understand import (
     kinds_asked,
 )
 from service.schemas import Answer, Related
-from service.store import ClauseStore, lexical_tokens
+from service.store import ClauseStore, text_words
 
 # "Which documents deal with X": other documents are listed when their best clause scores
 # at least this share of the top one.
@@ -259,7 +259,7 @@ class GroundedComposer:
         taken = {c.id for c in chosen}
         types = answer_types(question)
         weights = self._focus_weights(query, question) if question else {}
-        covered = set().union(*(lexical_tokens(c.text) for c in chosen))
+        covered = set().union(*(text_words(c.text) for c in chosen))
         extra = []
         for clause in ranked_clauses[:SECOND_LOOK]:
             if len(extra) >= MAX_SECONDS or clause.id in taken or clause.doc != chosen[-1].doc:
@@ -271,7 +271,7 @@ class GroundedComposer:
             texts = [c.text for c in chosen + extra]
             supplies_type = bool(types) and not offers_answer_type(types, texts) \
                 and offers_answer_type(types, [clause.text])
-            words = set(lexical_tokens(clause.text))
+            words = text_words(clause.text)
             gain = sum(w for t, w in weights.items() if t in words and t not in covered)
             supplies_words = weights and gain >= COMPLEMENT_GAIN * sum(weights.values())
             if share >= TIED_SHARE or neighbour and share >= SECOND_SHARE or share >= COMPLEMENT_SHARE and (
@@ -347,7 +347,7 @@ class GroundedComposer:
         types = [t[len(TYPE_CUE):] for t in focus if t.startswith(TYPE_CUE)]
         weight = {t: self.snapshot.idf.get(t, self.snapshot.unknown_idf)
                   for t in focus if not t.startswith(TYPE_CUE)}
-        words = set(lexical_tokens(sentence))
+        words = text_words(sentence)
         value = sum(w for t, w in weight.items() if t in words)
         if focus & _FIGURE_CUES and _FIGURE.search(sentence):
             value += max(weight.values(), default=1.0)
@@ -398,7 +398,7 @@ class GroundedComposer:
         tokens = self.snapshot.question_tokens(question, query.expanded)
         words = {t[3:] for t in tokens if t.startswith("en:")}
         types = {TYPE_CUE + t for t in answer_types(question)}     # the kind of fact asked for
-        return {t for t in tokens if not t.startswith("en:")} | words | set(lexical_tokens(question)) | types
+        return {t for t in tokens if not t.startswith("en:")} | words | text_words(question) | types
 
     def _answer_from(self, query: Query, lead: str, clauses: list[Clause], ranked: Ranked,
                      question: str = "") -> Answer:

@@ -36,7 +36,7 @@ from ingest.parse import actor_table
 from service.qa.render import lexicon_matches
 from service.qa.understand import question_language
 from service.store import (DENSE, ClauseStore, HybridPlan, PayloadFilter, SparseQuery, lexical_tokens,
-                           point_id)
+                           point_id, text_words)
 
 # The English-renderings channel covers only clauses that have English; at full weight it lets
 # documents with an English version outrank the Vietnamese clause an English question is about.
@@ -75,18 +75,36 @@ class IdfTable(Mapping):
     """IDF of a token, log(1 + N / df), from document frequencies keyed by `term_id`; a mapping
     over token strings (the composer weighs words with `idf.get(token, unknown_idf)`)."""
 
+    _MEMO_LIMIT = 65536
+
     def __init__(self, frequencies: Mapping[int, int], english: Mapping[int, int], clauses: int):
         self._df, self._english, self.n = frequencies, english, max(1, clauses)
+        self._memo: dict[str, float | None] = {}     # token → IDF: a question weighs its words per clause
 
     def frequency(self, token: str) -> int:
         key = term_id(token)
         return self._df.get(key, 0) + self._english.get(key, 0)
 
+    def _idf(self, token: str) -> float | None:
+        try:
+            return self._memo[token]
+        except KeyError:
+            df = self.frequency(token)
+            value = math.log(1 + self.n / df) if df else None
+            if len(self._memo) >= self._MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[token] = value
+            return value
+
     def __getitem__(self, token: str) -> float:
-        df = self.frequency(token)
-        if not df:
+        value = self._idf(token)
+        if value is None:
             raise KeyError(token)
-        return math.log(1 + self.n / df)
+        return value
+
+    def get(self, token: str, default=None):
+        value = self._idf(token)
+        return default if value is None else value
 
     def __iter__(self):
         raise TypeError("IdfTable is keyed by token hashes; look tokens up with get()")
@@ -284,7 +302,7 @@ class IndexSnapshot:
         only its glossary expansion counts (English words never occur in the clauses)."""
         if question_language(question) == "en":
             added = expanded[len(question):] if expanded.startswith(question) else ""
-            tokens = content_tokens(lexical_tokens(added)) if added.strip() else set()
+            tokens = content_tokens(text_words(added)) if added.strip() else set()
             # English words the lexicon could not map stay in as evidence we cannot check.
             unmapped = question.lower()
             for match in reversed(lexicon_matches(unmapped)):
@@ -294,7 +312,7 @@ class IndexSnapshot:
                     unmapped = pattern.sub(" ", unmapped)
             tokens |= {"en:" + w for w in english_stems(unmapped)}
             return tokens
-        return content_tokens(lexical_tokens(expanded))
+        return content_tokens(text_words(expanded))
 
     def coverage(self, q_tokens: set[str], clause_tokens: set[str]) -> float:
         """IDF-weighted share of the question's content words found in the clause; words the

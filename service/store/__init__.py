@@ -9,7 +9,7 @@ from service.store.base import (CLAUSES, DOCUMENTS, META, ClauseStore, DocumentN
                                 EmbedderMismatch, IntegrityReport, StoredPoint, StoreLocked,
                                 StoreNeedsMigration, StoreUnavailable)
 from service.store.clauses import (clause_node, defined_abbreviations, embedding_text,
-                                   lexical_tokens, point_id)
+                                   lexical_tokens, point_id, text_words)
 from service.store.embedders import Embedder, build_embedder
 from service.store.plan import DENSE, SPARSE, Hit, HybridPlan, PayloadFilter, Record, SparseQuery
 
@@ -17,7 +17,7 @@ __all__ = ["CLAUSES", "DENSE", "DOCUMENTS", "META", "SPARSE", "ClauseStore", "Do
            "Embedder", "EmbedderMismatch", "Hit", "HybridPlan", "IntegrityReport", "PayloadFilter",
            "Record", "SparseQuery", "StoreLocked", "StoreNeedsMigration", "StoreUnavailable",
            "StoredPoint", "build_embedder", "clause_node", "defined_abbreviations",
-           "embedding_text", "lexical_tokens", "open_store", "point_id", "sparse_vector"]
+           "embedding_text", "lexical_tokens", "open_store", "point_id", "sparse_vector", "text_words"]
 
 
 def open_store(settings, embedder: Embedder | None = None) -> ClauseStore:

