@@ -108,3 +108,32 @@ def test_underthesea_loads_without_its_optional_pipelines():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_reingesting_unchanged_documents_embeds_and_writes_nothing(tmp_path, documents):
+    embedder = HashEmbedder()
+    store = EdgeStore(tmp_path / "s", embedder)
+    try:
+        first = store.upsert_documents(documents)
+        before, calls = _points(store), embedder.calls
+        seen = []
+        assert store.upsert_documents(documents, on_document=lambda d: seen.append(d.number)) == 0
+        assert embedder.calls == calls                             # no passage embedded again
+        assert seen == [d.number for d in documents]               # progress still reported
+        assert _points(store) == before
+
+        # One document changed: only it is embedded and written again.
+        changed = documents[0].model_copy(deep=True)
+        changed.clauses[-1].text += " (sửa đổi)"
+        assert store.upsert_documents([changed, *documents[1:]]) == len(changed.clauses)
+        assert embedder.calls == calls + 1
+        assert store.get_document(changed.number).clauses[-1].text.endswith("(sửa đổi)")
+
+        # A record written in an older point layout is rewritten, not trusted.
+        record = store._retrieve(DOCUMENTS, [store_base.point_id("doc:" + documents[1].number)])[0]
+        payload = {k: v for k, v in record.payload.items() if k != "points_format"}
+        store._upsert(DOCUMENTS, [store_base.StoredPoint(record.id, payload, store_base._STUB)])
+        assert store.upsert_documents(documents[1:2]) == len(documents[1].clauses)
+        assert first == sum(len(d.clauses) for d in documents)
+    finally:
+        store.close()

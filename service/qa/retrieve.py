@@ -239,7 +239,7 @@ class IndexSnapshot:
     def build(cls, store: ClauseStore, previous: "IndexSnapshot | None" = None) -> "IndexSnapshot":
         """The snapshot of the store now; with `previous`, only documents whose record changed
         are re-read for their term statistics and title tokens."""
-        documents = {d.number: d for d in store.documents()}
+        documents = {d.number: d for d in store.answering_documents()}
         commentaries = store.commentaries()
         clauses = {c.id: c for d in documents.values() for c in d.clauses}
         terms = TermStatistics.count(store, documents, previous.terms if previous else None)

@@ -39,6 +39,10 @@ META = "dqa_meta"
 COLLECTIONS = (CLAUSES, DOCUMENTS, META)
 _STUB = [1.0]
 _BATCH = 256
+# The layout of a document's clause points (payload fields, BM25 term weights): bump it when
+# that changes, and re-ingesting the same files rewrites the points of older stores.
+POINTS_FORMAT = 2
+_ANSWERING_SOURCE = ("file", "sha256", "repaired_text", "stats")
 # Payload indexes of the clause collection (keyword): document-scoped and actor-scoped
 # questions filter inside the vector search.
 CLAUSE_INDEXES = ("number", "kind", "issued", "actors")
@@ -211,7 +215,7 @@ class ClauseStore:
             for start in range(0, len(points), _BATCH):
                 self._upsert(CLAUSES, points[start:start + _BATCH])
             self._upsert(DOCUMENTS, [StoredPoint(point_id("doc:" + document.number), {
-                "type": "document", "number": document.number,
+                "type": "document", "number": document.number, "points_format": POINTS_FORMAT,
                 "document": document.model_dump(mode="json")}, _STUB)])
             if stale:
                 self._delete(CLAUSES, stale)
@@ -228,20 +232,29 @@ class ClauseStore:
         documents = list(documents)
         if not documents:
             return 0
+        stored = self._stored_records([d.number for d in documents])
         written = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dqa-tokens") as pool:
-            pending = [pool.submit(clause_tokens, d) for d in documents]
+            pending = [None if _is_stored(d, stored.get(d.number)) else pool.submit(clause_tokens, d)
+                       for d in documents]
             try:
                 for document, tokens in zip(documents, pending):
-                    vectors = self.embedder.embed_passages(
-                        [embedding_text(document, c) for c in document.clauses])
-                    written += self.upsert_document(document, vectors, tokens.result())
+                    if tokens is not None:
+                        vectors = self.embedder.embed_passages(
+                            [embedding_text(document, c) for c in document.clauses])
+                        written += self.upsert_document(document, vectors, tokens.result())
                     if on_document:
                         on_document(document)
             finally:
                 for future in pending:
-                    future.cancel()
+                    if future is not None:
+                        future.cancel()
         return written
+
+    def _stored_records(self, numbers: list[str]) -> dict[str, dict]:
+        """The stored record payloads of these document numbers (one retrieve)."""
+        records = self._retrieve(DOCUMENTS, [point_id("doc:" + n) for n in dict.fromkeys(numbers)])
+        return {r.payload["number"]: r.payload for r in records if r.payload.get("type") == "document"}
 
     def upsert_commentary(self, commentary: Commentary) -> None:
         with self.lock:
@@ -264,9 +277,20 @@ class ClauseStore:
 
     # ------------------------------------------------------------ reads
     def documents(self) -> list[Document]:
-        docs = [Document.model_validate(p.payload["document"])
-                for p in self._scroll(DOCUMENTS, PayloadFilter(types=["document"]))]
-        return sorted(docs, key=lambda d: (d.issued.isoformat() if d.issued else "", d.number))
+        return _by_issue(Document.model_validate(p.payload["document"])
+                         for p in self._scroll(DOCUMENTS, PayloadFilter(types=["document"])))
+
+    def answering_documents(self) -> list[Document]:
+        """`documents()` without what only ingest and audits read: the raw text, the raw offset
+        map (a Python int per character, most of a document's memory) and the repair log. Each
+        clause keeps its own raw span; the repaired text stays (answers quote and search it).
+        An answering snapshot holds every document, so at 10^5–10^6 clauses this is its size."""
+        docs = []
+        for p in self._scroll(DOCUMENTS, PayloadFilter(types=["document"])):
+            record = p.payload["document"]
+            source = {key: value for key, value in record["source"].items() if key in _ANSWERING_SOURCE}
+            docs.append(Document.model_validate({**record, "source": {**source, "raw_text": ""}}))
+        return _by_issue(docs)
 
     def commentaries(self) -> list[Commentary]:
         return [Commentary.model_validate(p.payload["commentary"])
@@ -375,6 +399,18 @@ class IntegrityReport(BaseModel):
                          "the same files, or `dqa rm NUMBER` for a document you no longer want "
                          "(or import a snapshot with `dqa import FILE --replace`)")
         return "; ".join(parts)
+
+
+def _is_stored(document: Document, record: dict | None) -> bool:
+    """Is exactly this document stored, its points in the current layout? Then re-ingesting it
+    writes nothing (and embeds nothing). A record is written after its points and its journal
+    is replayed on open, so a stored record vouches for its points."""
+    return bool(record) and record.get("points_format") == POINTS_FORMAT \
+        and record.get("document") == document.model_dump(mode="json")
+
+
+def _by_issue(documents: Iterable[Document]) -> list[Document]:
+    return sorted(documents, key=lambda d: (d.issued.isoformat() if d.issued else "", d.number))
 
 
 def _hash(text: str) -> str:
