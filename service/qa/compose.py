@@ -66,6 +66,8 @@ DOCUMENT_RRF_K = 2
 # A second clause is cited when its fused score is this share of the first (see _close_seconds).
 SECOND_SHARE = 0.6
 SECOND_LOOK = 6
+FRAME_YIELD = 0.5          # a preamble or closing gives way to a clause ranked this close
+_FRAME = ("preamble", "closing")
 TIED_SHARE = 0.95          # ranked level with the first: the ranking cannot tell them apart
 MAX_SECONDS = 3
 # A clause of another section is cited when it supplies what the cited ones lack and still
@@ -208,7 +210,7 @@ class GroundedComposer:
         ranked_clauses = _answering(ranked_clauses)
         if not ranked_clauses:
             return []
-        top = ranked_clauses[0]
+        top = self._past_frame(ranked_clauses, ranked)
         if top.children and not asks_all_duties(query):
             # A lead-in ranked first for a specific question: its best-ranked point is the answer.
             child = next((c for c in ranked_clauses[:6] if c.parent == top.path and c.doc == top.doc), None)
@@ -220,6 +222,22 @@ class GroundedComposer:
         if top.children and asks_all_duties(query) and not top.parent:
             return [top] + self._children(top)
         return self._with_context(top, ranked, ranked_clauses, query, question)
+
+    def _past_frame(self, ranked_clauses: list[Clause], ranked: Ranked) -> Clause:
+        """The first-ranked clause, unless it is the document's frame: a preamble restates the
+        request a reply answers or the bases it rests on, a closing sums up ("Trên đây là …"),
+        and both match a question's words best without answering it. Then the next clause of
+        the same document answers, if it ranks within FRAME_YIELD of the frame."""
+        top = ranked_clauses[0]
+        if top.path not in _FRAME or FRAME_YIELD > 1:
+            return top
+        score = {cid: value for cid, value, _ in ranked}
+        for clause in ranked_clauses[1:SECOND_LOOK]:
+            if clause.doc == top.doc and clause.path not in _FRAME:
+                if score.get(clause.id, 0.0) >= FRAME_YIELD * score.get(top.id, 0.0):
+                    return clause
+                break
+        return top
 
     def _with_context(self, top: Clause, ranked: Ranked, ranked_clauses: list[Clause], query: Query,
                       question: str) -> list[Clause]:
