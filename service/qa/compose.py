@@ -487,6 +487,7 @@ class GroundedComposer:
         lang = query.language
         title = doc_title(document, lang)
         facets = [query.intent] + [f for f in asked_facets(question) if f != query.intent]
+        facets.append("subject")        # which document this is, in its own words
         sentences, needles = [], []
         for facet in dict.fromkeys(facets):
             sentence, needle = self._facet(document, facet, lang)
