@@ -4,7 +4,7 @@ document a question says the answer implements, a Quyết định that promulgat
 import pytest
 
 from service.qa.issuers import fold, syllables
-from service.qa.understand import asks_which_document_citing
+from service.qa.understand import asks_which_document_citing, described_kinds
 from service_fixture import cli_json, ingested_store
 
 
@@ -54,10 +54,20 @@ def test_a_decision_that_promulgates_a_plan_answers_which_plan(store):
     assert not answer["refused"] and answer["documents"][0] == "77/QĐ-UBND"
 
 
-def test_a_question_giving_issuer_and_date_is_about_that_document(store):
+def test_a_question_giving_issuer_date_and_kind_is_about_that_document(store):
+    # Gia Lai issued a plan, a telegram and a notice in May 2023: the kind described decides.
     answer = ask(store, "Under Gia Lai's May 2023 plan, who arranges the funding for workers renting rooms?")
     assert not answer["refused"] and answer["documents"] == ["78/KH-UBND"]
     assert answer["citations"][0]["id"] == "78/KH-UBND#2"
+    answer = ask(store, "Under Gia Lai's May 2023 telegram, by what time each day must districts report?")
+    assert not answer["refused"] and answer["documents"] == ["79/CĐ-UBND"]
+    assert "16 giờ" in answer["answer"]
+
+
+def test_the_kind_a_description_names():
+    assert described_kinds("Under the Prime Minister's late-November 2025 emulation telegram, when?") == {"Công điện"}
+    assert described_kinds("Quyết định năm 2010 của UBND tỉnh Tuyên Quang quy định gì?") == {"Quyết định"}
+    assert described_kinds("What does the 2021 social insurance regulation say?") == set()
 
 
 def test_a_law_cited_by_name_is_answered_from_the_clause_that_cites_it(store):

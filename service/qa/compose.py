@@ -556,6 +556,8 @@ class GroundedComposer:
         en = lang == "en"
         if facet == "signer" and document.signer:
             signer = document.signer
+            if not signer.capacity:
+                return (f"signed by {signer.name}." if en else f"do {signer.name} ký."), [signer.name]
             if en:
                 return (f"signed by {signer.name}, {capacity_en(signer.capacity)} "
                         f"(“{signer.capacity}”).", [signer.name])
@@ -813,14 +815,20 @@ def asked_facets(question: str) -> list[str]:
     return asked
 
 
+_DATE_LINE = re.compile(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}|\b(January|February|March|April|May|"
+                        r"June|July|August|September|October|November|December)\s+\d{1,2},\s+\d{4}")
+
+
 def _date_line(document: Document) -> str:
     """The header line that dates the document ("Hà Nội, ngày 25 tháng 10 năm 2023"), verbatim."""
     header = document.source.repaired_text[:3000]
     for line in header.split("\n"):
-        if re.search(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}|"
-                     r"\b(January|February|March|April|May|June|July|August|September|October|"
-                     r"November|December)\s+\d{1,2},\s+\d{4}", line):
-            return " ".join(line.split())[:120]
+        found = _DATE_LINE.search(line)
+        if found:
+            # A site's header table puts the whole header on one line: the date's own cell.
+            start = line.rfind("|", 0, found.start()) + 1
+            end = line.find("|", found.end())
+            return " ".join(line[start:end if end >= 0 else None].split())[:120]
     return ""
 
 

@@ -123,7 +123,25 @@ def described_documents(question: str, expanded: str, documents: Mapping[str, Do
     # Weighed against every issuer: "provincial People's Committee" names no one issuer even
     # when only two of that year's documents come from one.
     fitting = set(issuer_scores(expanded or question, documents, list(documents))) & set(dated)
+    # "the Prime Minister's November 2025 telegram": of that issuer's documents of the month,
+    # the telegrams (when the issuer has any then; "guidance" may be a Công văn).
+    kinds = described_kinds(question)
+    fitting = {n for n in fitting if documents[n].kind in kinds} or fitting
     return sorted(fitting) if 1 <= len(fitting) <= MAX_DESCRIBED else []
+
+
+def described_kinds(question: str) -> set[str]:
+    """The kind a possessive description names: "X's 2010 social assistance decision" (the first
+    kind word after 's), "Quyết định năm 2010 của UBND tỉnh X" (a kind word before của)."""
+    names = _english_kind_names()
+    english = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    kinds: set[str] = set()
+    for m in re.finditer(rf"\w['’]s\s+(?:[\w-]+\s+){{0,5}}?({english})(?:s|es)?\b", question, re.IGNORECASE):
+        kinds |= names[m.group(1).lower()]
+    vietnamese = "|".join(re.escape(k.vi) for k in sorted(vocab.kinds(), key=lambda k: -len(k.vi)))
+    for m in re.finditer(rf"\b({vietnamese})\s+(?:[\w/.-]+\s+){{0,8}}?của\b", question, re.IGNORECASE):
+        kinds |= {k.vi for k in vocab.kinds() if k.vi.lower() == m.group(1).lower()}
+    return kinds
 
 
 def _kind_words(language: str, plural: bool = False) -> str:
