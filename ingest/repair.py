@@ -37,12 +37,14 @@ _PAGE_HEADER_RE = re.compile(
     re.IGNORECASE)
 _PAGE_NUMBER_RE = re.compile(r"^(?:\d{1,4}|-\s*\d{1,4}\s*-|Trang\s+\d{1,4}(?:\s*/\s*\d{1,4})?)$")
 _RULE_RE = re.compile(r"^_{3,}$")
+# A PDF-to-text tool's page separator ("--- PAGE BREAK ---").
+_PAGE_BREAK_RE = re.compile(r"^-{2,}\s*PAGE\s+BREAK\s*-{2,}$", re.IGNORECASE)
 _STAMP_KEY_RE = re.compile(r"^(?:Người ký|Ký bởi|Email|Cơ quan|Thời gian ký|Địa chỉ|Tổ chức)\s*:", re.IGNORECASE)
 _STAMP_TIME_RE = re.compile(r"^(?:Thời gian ký|Ký bởi)\s*:", re.IGNORECASE)
-# The characters a line matching one of the three above can start with (under IGNORECASE 'k'
+# The characters a line matching one of the patterns above can start with (under IGNORECASE 'k'
 # also matches the Kelvin sign), besides the digits of a page number: most lines start with
 # another, and only the others need the patterns.
-_FURNITURE_FIRST = frozenset("CcTtKk\u212a_")
+_FURNITURE_FIRST = frozenset("CcTtKk\u212a_-")
 _CODE_SPLIT_RE = re.compile(r"[/\-.]")
 _ACRONYM_RE = re.compile(r"^[A-ZĐ][A-ZĐ]+[a-z]?$|^[A-ZĐ][a-z][A-ZĐ]+$")
 _LEADING_PUNCT = "([“\"'‘«"
@@ -520,7 +522,8 @@ def _strip_boilerplate(lines, starts, stats, repairs, nfc_map):
 
 
 def _strip_furniture(lines, starts, stats, repairs, nfc_map):
-    """Remove page furniture anywhere: gazette page headers ('CÔNG BÁO/Số 271/Ngày 12-05-2026'),
+    """Remove page furniture anywhere: page separators ('--- PAGE BREAK ---'), gazette page
+    headers ('CÔNG BÁO/Số 271/Ngày 12-05-2026'),
     the page numbers beside them, '____' rules and e-signature stamps ('Người ký: …',
     'Thời gian ký: …'). A page header between two halves of a sentence disappears with the
     blank lines around it, so the halves meet again as one wrapped line. Each removal is a
@@ -534,7 +537,9 @@ def _strip_furniture(lines, starts, stats, repairs, nfc_map):
     rule_lines: set[int] = set()
     for i in candidates:          # (a line that starts otherwise matches none of the patterns)
         text = stripped[i]
-        if _PAGE_HEADER_RE.match(text):
+        if _PAGE_BREAK_RE.match(text):
+            drop.add(i)
+        elif _PAGE_HEADER_RE.match(text):
             drop.add(i)
             # The page number printed beside the header, on the line before or after it.
             for j in (i - 1, i + 1, i - 2, i + 2):

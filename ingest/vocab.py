@@ -399,6 +399,9 @@ ITEM_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("article", re.compile(r"^(?:Điều|Article)\s+(\d{1,3}[a-z]?)\s*[.:]\s*")),
     ("article", re.compile(r"^(?:Điều|Article)\s+(\d{1,3}[a-z]?)(?=\s*$)")),
     ("roman", re.compile(r"^(X{0,3}(?:IX|IV|V?I{0,3}))[.)]\s+")),
+    # A scan's OCR reads a numeral's last I as L or l ("IL. Tiền lương …", "IIL. Thu …"): the
+    # numeral it stands for, when a heading follows.
+    ("roman_ocr", re.compile(r"^(X{0,3}V?I{0,2}|X{1,3}|V)[Ll][.)]\s+(?=[A-ZĐÀ-Ỹ])")),
     ("part", re.compile(r"^([A-HJ-UWYZ])\.\s+(?=[A-ZĐÀ-Ỹ])")),
     ("subletter", re.compile(r"^(\d{1,2}(?:\.\d{1,2})+\.[a-zđ])\s*[).]\s*")),
     ("subnumber", re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\)?\s+")),
@@ -418,6 +421,10 @@ def marker_of(text: str) -> tuple[str, str, str] | None:
             token = next((g for g in m.groups() if g), "") if m.groups() else ""
             if kind == "roman" and not token:
                 continue
+            if kind == "roman_ocr":
+                if not token:
+                    continue
+                kind, token = "roman", token + "I"
             return kind, token, m.group(0).strip()
     return None
 

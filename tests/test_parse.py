@@ -174,3 +174,22 @@ def test_the_issuer_named_with_its_document_is_not_who_the_question_is_about():
     query = understand("What is the ministry asked to do in Government Office dispatch 27/VPCP-ĐMDN?",
                        None, [], {d.number: d})
     assert query.numbers == ["27/VPCP-ĐMDN"] and "Văn phòng Chính phủ" not in query.actors
+
+
+def test_page_breaks_are_layout_and_ocr_roman_headings_keep_their_numbers():
+    # A scan's text: the PDF tool's page separators, and the OCR reading "II." as "IL.".
+    raw = ("BẢO HIỂM XÃ HỘI TỈNH A\nSố: 12/BHXH-TST\n\nV/v hướng dẫn thu\n\nKính gửi: Các đơn vị\n\n"
+           "I. Thu bảo hiểm thất nghiệp:\n- Người lao động đóng 1% tiền lương.\n\n"
+           "--- PAGE BREAK ---\n\n"
+           "IL. Tiền lương làm căn cứ đóng:\n- Không quá 20 lần mức lương cơ sở.\n\n"
+           "--- PAGE BREAK ---\n\n"
+           "IIL. Thu bảo hiểm y tế:\n- Mức đóng bằng 4,5% mức lương cơ sở.\n\nGIÁM ĐỐC\nNguyễn Văn A\n")
+    repaired = repair_text(raw)
+    assert "PAGE BREAK" not in repaired.text
+    assert sum(r.kind == "strip_page_furniture" for r in repaired.repairs) == 2
+    d = parse_document(repaired, raw, "12-BHXH-TST.txt")
+    sections = {c.path: c for c in d.clauses if "." not in c.path}
+    assert {"I", "II", "III"} <= set(sections)
+    assert sections["II"].text.startswith("IL. Tiền lương")            # the authors' text as written
+    assert sections["II"].label_vi == "mục II"
+    assert not any("PAGE BREAK" in c.text for c in d.clauses)
