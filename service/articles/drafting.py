@@ -25,21 +25,18 @@ from typing import Any
 
 from ingest.commentary import english_rendering
 from ingest.model import Citation, Clause, Document, Reference
-from ingest.parse import actor_table
 from ingest.vocab import NUMBER_RE, kind_en, normalise_number, restore_diacritics
 from service.articles.model import Article, ArticleParagraph, ArticleRequest
 from service.articles.selection import (addressed_to, leading_addressee, question_addressee,
                                         select_clauses)
 from service.qa.engine import Engine
 from service.qa.render import (
-    addressed_actors,
     doc_title,
     english_gist,
     format_date,
     glossary,
     lexicon,
     one_line,
-    strip_marker,
     verbatim_quote,
 )
 from service.qa.retrieve import STOPWORDS

@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ingest.model import Citation
 from service.llm.backends import stream_tokens, with_json_schema
 from service.llm.prompts import answer_messages
 from service.llm.verify import (

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from ingest.model import SCHEMA_VERSION, Commentary, Document
 from service.store.clauses import clause_payload, clause_tokens, embedding_text, point_id
 from service.store.embedders import Embedder
-from service.store.plan import DENSE, SPARSE, Hit, HybridPlan, PayloadFilter, Record, SparseQuery
+from service.store.plan import Hit, HybridPlan, PayloadFilter, Record, SparseQuery
 
 CLAUSES = "dqa_clauses"
 DOCUMENTS = "dqa_documents"
