@@ -64,6 +64,13 @@ def test_a_question_giving_issuer_date_and_kind_is_about_that_document(store):
     assert "16 giờ" in answer["answer"]
 
 
+def test_a_description_naming_no_kind_is_decided_by_the_subject(store):
+    # Three Gia Lai documents of May 2023 fit issuer and month; the subject tells them apart.
+    answer = ask(store, "Theo văn bản tháng 5 năm 2023 của UBND tỉnh Gia Lai về mưa lớn, lũ quét, "
+                        "các huyện phải báo cáo trước mấy giờ?")
+    assert not answer["refused"] and answer["documents"] == ["79/CĐ-UBND"]
+
+
 def test_the_kind_a_description_names():
     assert described_kinds("Under the Prime Minister's late-November 2025 emulation telegram, when?") == {"Công điện"}
     assert described_kinds("Quyết định năm 2010 của UBND tỉnh Tuyên Quang quy định gì?") == {"Quyết định"}

@@ -93,12 +93,13 @@ ANSWER_TYPES = {
               re.compile(_MONEY, re.IGNORECASE)),
     # "By when?" asks for a time limit: a date the text only mentions (when it was received, when
     # a meeting took place) does not answer it.
-    "deadline": (re.compile(r"trước ngày nào|hạn (?:chót|cuối)|chậm nhất (?:là )?(?:ngày|khi|lúc) nào|"
+    "deadline": (re.compile(r"trước ngày nào|trước mấy giờ|hạn (?:chót|cuối)|chậm nhất (?:là )?(?:ngày|khi|lúc) nào|"
                             r"by what (?:date|day|time)|before what date|by when|no later than when|"
                             r"(?:what is |what's )?the (?:last|latest|final) (?:day|date)|ngày cuối cùng|"
                             r"(?:what|which) (?:is the )?deadline", re.IGNORECASE),
                  re.compile(_DEADLINE, re.IGNORECASE)),
-    "date": (re.compile(r"(?:vào|đến|từ)? ngày nào|on what dates?|which day of", re.IGNORECASE),
+    "date": (re.compile(r"(?:vào|đến|từ)? ngày nào|(?:lúc )?mấy giờ|on what dates?|which day of|at what time",
+                        re.IGNORECASE),
              _DATE_RE),
     "days": (re.compile(r"(?:bao nhiêu|mấy) ngày|how many (?:working )?days", re.IGNORECASE),
              re.compile(_DAYS, re.IGNORECASE)),

@@ -5,8 +5,10 @@ retrieval happens here.
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -22,7 +24,7 @@ from ingest.vocab import (
     normalise_number,
     restore_diacritics,
 )
-from service.qa.issuers import fold, issuer_scores
+from service.qa.issuers import fold, issuer_scores, syllables
 from service.qa.render import lexicon, lexicon_matches
 from service.schemas import Turn
 
@@ -98,6 +100,8 @@ def understand(question: str, lang: str | None, history: list[Turn],
 
 
 MAX_DESCRIBED = 2      # more documents than this fit the description: it names none
+_DATE_SYLLABLES = frozenset({"ngay", "thang", "nam"})
+SUBJECT_MARGIN = 2.0   # ... unless one subject fits the question this many times better
 _OWNED = re.compile(r"\w['’]s\b|\bcủa\b|\bissued by\b|\bban hành\b", re.IGNORECASE)
 
 
@@ -127,7 +131,33 @@ def described_documents(question: str, expanded: str, documents: Mapping[str, Do
     # the telegrams (when the issuer has any then; "guidance" may be a Công văn).
     kinds = described_kinds(question)
     fitting = {n for n in fitting if documents[n].kind in kinds} or fitting
+    if len(fitting) > MAX_DESCRIBED:
+        # An English question's own words are no Vietnamese syllables: its renderings are.
+        renderings = expanded[len(question):] if question_language(question) == "en" \
+            and expanded.startswith(question) else expanded or question
+        fitting = _by_subject(renderings, fitting, documents)
     return sorted(fitting) if 1 <= len(fitting) <= MAX_DESCRIBED else []
+
+
+def _subject_text(document: Document) -> str:
+    """The subject line, or where the header has none (a site's page), the opening of the text."""
+    return document.subject or " ".join(c.text for c in document.clauses[:3])[:600]
+
+
+def _by_subject(expanded: str, fitting: set[str], documents: Mapping[str, Document]) -> set[str]:
+    """Of more documents than a description can name, the one whose subject shares clearly the
+    most syllables with the question ("… late-2025 anti-smuggling dispatch" → "chống buôn lậu"),
+    weighed by how few of them share each; none when no subject stands out."""
+    # The date that described them says nothing of the subject.
+    asked = {w for w in syllables(expanded) if not w.isdigit() and w not in _DATE_SYLLABLES}
+    words = {n: syllables(_subject_text(documents[n])) for n in fitting}
+    df = Counter(w for ws in words.values() for w in ws)
+    # Syllables every candidate has tell none apart.
+    score = {n: sum(math.log(1 + len(fitting) / df[w]) for w in ws & asked if df[w] < len(fitting))
+             for n, ws in words.items()}
+    ranked = sorted(score, key=lambda n: -score[n])
+    best, second = score[ranked[0]], score[ranked[1]]
+    return {ranked[0]} if best >= SUBJECT_MARGIN * second and best > 0 else set()
 
 
 def described_kinds(question: str) -> set[str]:
