@@ -37,6 +37,9 @@ _PAGE_HEADER_RE = re.compile(
     re.IGNORECASE)
 _PAGE_NUMBER_RE = re.compile(r"^(?:\d{1,4}|-\s*\d{1,4}\s*-|Trang\s+\d{1,4}(?:\s*/\s*\d{1,4})?)$")
 _RULE_RE = re.compile(r"^_{3,}$")
+# A line that opens an attachment: "Phụ lục 01", "PHỤ LỤC", "Biểu số 1".
+_ATTACHMENT_WORDS = frozenset({"Phụ", "PHỤ", "Biểu", "BIỂU"})
+_OPENS_ATTACHMENT_RE = re.compile(r"^(?:Phụ lục|PHỤ LỤC|Biểu số|BIỂU SỐ)(?: \S+)?(?: |$)")
 # A PDF-to-text tool's page separator ("--- PAGE BREAK ---").
 _PAGE_BREAK_RE = re.compile(r"^-{2,}\s*PAGE\s+BREAK\s*-{2,}$", re.IGNORECASE)
 _STAMP_KEY_RE = re.compile(r"^(?:Người ký|Ký bởi|Email|Cơ quan|Thời gian ký|Địa chỉ|Tổ chức)\s*:", re.IGNORECASE)
@@ -419,11 +422,13 @@ def _boundaries(rows: _Lines) -> list[str]:
     """boundary[k] between lines k and k+1: 'join' | 'space' | 'break' | 'amb'."""
     boundary: list[str] = []
     add = boundary.append
-    for a_last, a_trail, a_separator, b_first, b_size, b_lead, b_blank, b_separator in zip(
+    for a_last, a_trail, a_separator, b_first, b_size, b_lead, b_blank, b_separator, b_text in zip(
             rows.last, rows.trail, rows.separator, rows.first[1:], rows.size[1:], rows.lead[1:],
-            rows.blank_before[1:], rows.separator[1:]):
-        if b_blank or a_separator or b_separator:
-            add("break")
+            rows.blank_before[1:], rows.separator[1:], rows.text[1:]):
+        if b_blank or a_separator or b_separator or b_first[0] == "|" != a_last[-1] \
+                or a_last[-1] == "|" != b_first[0] \
+                or b_first in _ATTACHMENT_WORDS and _OPENS_ATTACHMENT_RE.match(b_text):
+            add("break")      # into or out of a table, or an attachment starts ("Biểu số 1")
         elif b_lead or a_trail:
             # Whitespace at the break marks a real space, unless punctuation follows.
             add("join" if b_first[0] in ".,;:)" else "space")

@@ -193,3 +193,20 @@ def test_page_breaks_are_layout_and_ocr_roman_headings_keep_their_numbers():
     assert sections["II"].text.startswith("IL. Tiền lương")            # the authors' text as written
     assert sections["II"].label_vi == "mục II"
     assert not any("PAGE BREAK" in c.text for c in d.clauses)
+
+
+def test_a_schedule_after_the_signature_is_an_appendix_with_its_table():
+    # Web text, one line per paragraph: "Biểu số 1" right under the signer, then its table.
+    raw = ("ỦY BAN NHÂN DÂN TỈNH B\nSố: 15/QĐ-UBND\nB, ngày 02 tháng 3 năm 2021\nQUYẾT ĐỊNH\n"
+           "Ban hành mức trợ cấp xã hội\nĐiều 1. Ban hành mức trợ cấp xã hội hằng tháng (theo biểu số 1 đính kèm).\n"
+           "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.\nKT. CHỦ TỊCH PHÓ CHỦ TỊCH Trần Văn Bê\n"
+           "Biểu số 1 MỨC TRỢ CẤP XÃ HỘI HÀNG THÁNG (Kèm theo Quyết định số 15/QĐ-UBND)\n"
+           "| STT | Đối tượng | Mức trợ cấp (đồng/tháng) |\n| --- | --- | --- |\n"
+           "| 1 | Người từ 80 tuổi trở lên không có lương hưu | 180.000 |\n")
+    repaired = repair_text(raw)
+    assert "Trần Văn Bê\nBiểu số 1" in repaired.text            # the schedule is not the signer's line
+    assert "(Kèm theo Quyết định số 15/QĐ-UBND)\n| STT |" in repaired.text
+    d = parse_document(repaired, raw, "15-QD-UBND.txt")
+    appendix = d.clause("appendix1")
+    assert appendix.text.startswith("Biểu số 1") and "| 1 | Người từ 80 tuổi" in appendix.text
+    assert "180.000" not in d.clause("art2").text
