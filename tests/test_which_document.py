@@ -86,3 +86,19 @@ def test_a_reference_answer_quotes_the_clause_that_cites_it(store):
     answer = ask(store, "Công văn 301/BHXH-CSXH thực hiện quyết định nào?")
     assert not answer["refused"] and "88/2023/QĐ-TTg" in answer["answer"]
     assert "Bảo hiểm xã hội Việt Nam hướng dẫn như sau" in answer["answer"]
+
+
+def test_the_issuer_of_a_described_document_is_not_who_the_question_is_about():
+    from ingest.parse import parse_document
+    from ingest.repair import repair_text
+    from service.qa.understand import understand
+
+    raw = ("VĂN PHÒNG CHÍNH PHỦ\nSố: 51/VPCP-KGVX\nHà Nội, ngày 03 tháng 4 năm 2023\n"
+           "V/v tăng cường phòng, chống buôn lậu\nKính gửi: Các cơ quan báo chí\n"
+           "1. Các cơ quan báo chí tăng thời lượng tuyên truyền về phòng, chống buôn lậu.\n"
+           "2. Văn phòng Chính phủ theo dõi, tổng hợp, báo cáo Thủ tướng Chính phủ.\n")
+    document = parse_document(repair_text(raw), raw, "51-VPCP-KGVX.txt")
+    query = understand("What is the press asked to do in the Government Office's April 2023 dispatch?",
+                       None, [], {document.number: document})
+    assert query.numbers == ["51/VPCP-KGVX"] and query.described
+    assert "Văn phòng Chính phủ" not in query.actors

@@ -193,8 +193,8 @@ class GroundedComposer:
             picked = []
             for number in query.numbers:
                 for clause in self.documents[number].clauses:
-                    if clause.path in ("preamble", "closing") or clause.parent:
-                        continue
+                    if clause.path in ("header", "preamble", "closing") or clause.parent:
+                        continue       # the header addresses its recipients, it asks nothing
                     if set(actors) & set(addressed_actors(clause)):
                         picked.append(clause)
                         picked.extend(self._children(clause))

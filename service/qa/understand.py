@@ -78,10 +78,7 @@ def understand(question: str, lang: str | None, history: list[Turn],
                     query.context_actors = actors_in(turn.content)
                 break
     query.paths = [p for p in query.paths if not p.startswith("?")]
-    # The issuer a question names with its document ("Government Office dispatch 8424") is not
-    # who the question is about.
-    issuers = {fold(documents[n].issuer or "") for n in query.numbers if n in documents}
-    query.actors = [a for a in query.actors if fold(a) not in issuers]
+    _drop_issuers(query, documents)
     query.intent = intent_of(question, bool(query.numbers))
     if (query.numbers or query.missing) and not query.inherited and asks_which_document_citing(question):
         query.cited = list(dict.fromkeys(query.numbers + query.missing))
@@ -96,7 +93,15 @@ def understand(question: str, lang: str | None, history: list[Turn],
         if query.numbers:
             query.described = True
             query.intent = intent_of(question, True)
+            _drop_issuers(query, documents)
     return query
+
+
+def _drop_issuers(query: Query, documents: Mapping[str, Document]) -> None:
+    """The issuer a question names with its document ("Government Office dispatch 8424", "the
+    Government Office's late-2025 dispatch") is not who the question is about."""
+    issuers = {fold(documents[n].issuer or "") for n in query.numbers if n in documents}
+    query.actors = [a for a in query.actors if fold(a) not in issuers]
 
 
 MAX_DESCRIBED = 2      # more documents than this fit the description: it names none
