@@ -542,8 +542,9 @@ def _strip_furniture(lines, starts, stats, repairs, nfc_map):
     rule_lines: set[int] = set()
     for i in candidates:          # (a line that starts otherwise matches none of the patterns)
         text = stripped[i]
-        if _PAGE_BREAK_RE.match(text):
-            drop.add(i)
+        if text[:1] == "-":       # a bullet, unless it is a page separator
+            if _PAGE_BREAK_RE.match(text):
+                drop.add(i)
         elif _PAGE_HEADER_RE.match(text):
             drop.add(i)
             # The page number printed beside the header, on the line before or after it.
