@@ -30,7 +30,7 @@ from ingest.model import (
 )
 from ingest.repair import RepairResult
 from ingest.vocab import (  # noqa: F401  (re-exported: the old home of these names)
-    DMY_RE, EN_DATE_RE, HEADER_NUMBER_RE, LONG_DATE_VI_RE, NUMBER_RE, PARTY_NUMBER_RE, PLACE_DATE_EN_RE,
+    DMY_RE, EN_DATE_RE, HEADER_NUMBER_RE, LONG_DATE_VI_RE, MONTHS_EN, NUMBER_RE, PARTY_NUMBER_RE, PLACE_DATE_EN_RE,
     PLACE_DATE_VI_RE, UPPER, agency_vi, surnames, date_of_en_match, detect_language, find_dates, is_person_name,
     is_unnumbered, is_well_formed_number, kind_en, kind_from_code, kind_from_number,
     kind_from_title, kind_vi_names, kinds_table, marker_of, normalise_number,
@@ -61,9 +61,12 @@ _FOOTER_RE = re.compile(r"^(?:Nơi\s*nh[ậa]n|Recipients?\s*:|Nơi gửi)", re.
 _RECIPIENTS_RE = re.compile(r"^[*_]*(?:Kính\s*gửi|Kinh\s*gui|To)\s*:?[*_]*(?=\s|$|\|)", re.IGNORECASE)
 _RECIPIENTS_INLINE_RE = re.compile(r"(?<=\s)Kính\s*gửi\s*:", re.IGNORECASE)
 _SUBJECT_RE = re.compile(r"^(?:V/v|V/w|Về việc|Vv|Re|Regarding)[.:]?\s+(.+)$")
+_MONTH_NAMES_EN = "|".join(MONTHS_EN)
+# "Ngày 19 tháng 9 năm 2013, …" / "On February 1, 2020, …": a body opening with a date.
 _PREAMBLE_OPENER_RE = re.compile(
     r"^(?:Căn\s+cứ|Xét\s+đề\s+nghị|Theo\s+đề\s+nghị|Thực\s+hiện|Pursuant|In\s+pursuance|"
-    r"At\s+the\s+request|Implementing|Ngày\s+\d)", re.IGNORECASE)
+    rf"At\s+the\s+request|Implementing|Ngày\s+\d|On\s+(?:(?:{_MONTH_NAMES_EN})\s+\d|\d{{1,2}}\s+(?:{_MONTH_NAMES_EN})\b))",
+    re.IGNORECASE)
 _AUTHORITY_RE = re.compile(r"^(KT|TL|TM|TUQ|Q|PP|P\.P|FOR|ON BEHALF OF)\.?\s", re.IGNORECASE)
 _CAPACITY_WORDS = re.compile(
     r"(BỘ TRƯỞNG|THỨ TRƯỞNG|THỦ TƯỚNG|CHỦ TỊCH|CHỦ NHIỆM|GIÁM ĐỐC|TỔNG GIÁM ĐỐC|CỤC TRƯỞNG|"
@@ -541,7 +544,7 @@ def _header_end(paras: list[_Para], start: int, anchor: int) -> int:
     recipients). Stops at the preamble ('Căn cứ …') or the first item."""
     i = start
     titled = False
-    in_recipients = False
+    in_recipients = addressed = False
     subject_open = False
     n = len(paras)
     while i < n and i - start < 60:
@@ -564,7 +567,7 @@ def _header_end(paras: list[_Para], start: int, anchor: int) -> int:
             if not (subject_open and marker_of(text)[0] == "dash"):
                 return i
         if _RECIPIENTS_RE.match(text):
-            in_recipients = True
+            in_recipients = addressed = True
             subject_open = False
             i += 1
             continue
@@ -575,7 +578,9 @@ def _header_end(paras: list[_Para], start: int, anchor: int) -> int:
             subject_open = bool(_SUBJECT_RE.search(text)) or subject_open
             i += 1
             continue
-        if _SUBJECT_RE.match(text) or re.match(r"^(?:On|About)\s", text) and i <= anchor + 6 and not titled:
+        # An English subject line ("On the temporary suspension of …") comes before "To:".
+        if _SUBJECT_RE.match(text) or re.match(r"^(?:On|About)\s", text) and i <= anchor + 6 and not titled \
+                and not addressed and len(text) < 300:
             subject_open = True
             i += 1
             continue

@@ -42,7 +42,7 @@ from service.store import ClauseStore, text_words
 # "Which documents deal with X": other documents are listed when their best clause scores
 # at least this share of the top one.
 DOCUMENTS_RELATIVE_SCORE = 0.9
-_METADATA_INTENTS = ("signer", "date", "subject", "recipients", "issuer")
+_METADATA_INTENTS = ("signer", "date", "subject", "recipients", "issuer", "opinion")
 # A question asking for an amount, rate, count or date wants the sentences that state one.
 _FIGURE_CUES = {"bao_nhiêu", "bao nhiêu", "mức", "how", "much", "many", "rate", "amount", "percent",
                 "tỷ_lệ", "tỷ lệ", "ngày", "when", "date", "thời_hạn", "mấy", "tối_đa", "tối_thiểu"}
@@ -494,19 +494,21 @@ class GroundedComposer:
             if sentence:
                 sentences.append(sentence)
                 needles.extend(needle)
-        if not sentences:
+        opinion_asked = query.intent == "opinion"
+        if not sentences and not opinion_asked or opinion_asked and conveyed_opinion(document) is None:
             return self.refusal_within(query, [])
         date_line = _date_line(document)
         if date_line and "date" in facets:
             needles.append(date_line)
-        citations = [self._header_citation(document, lang, needles)]
+        citations = [self._header_citation(document, lang, needles)] if sentences else []
         body = " ".join(f"{s} [1]" for s in sentences)
-        if "implements" in facets:
-            implemented = self._implements(document, lang, n=len(citations) + 1)
-            if implemented:
-                sentence, citation = implemented
-                body += f" {sentence} [{citation.n}]"
-                citations.append(citation)
+        for facet, read in (("implements", self._implements), ("opinion", self._opinion)):
+            if facet in facets:
+                found = read(document, lang, n=len(citations) + 1)
+                if found:
+                    sentence, citation = found
+                    body += f" {sentence} [{citation.n}]"
+                    citations.append(citation)
         if "effective" in facets and query.intent != "effective":
             stating = self._effect_clause(document)
             if stating is not None:
@@ -516,10 +518,7 @@ class GroundedComposer:
                 body += (f" On entry into force, {label} reads: “{text}” [{citation.n}]" if lang == "en"
                          else f" Về hiệu lực, {label} quy định: “{text}” [{citation.n}]")
                 citations.append(citation)
-        if lang == "en":
-            body = f"{title}: {body}"
-        else:
-            body = f"{title}: {body}"
+        body = f"{title}: {body.strip()}"
         if "date" in facets and document.identity.method == "inferred":
             body += (" (date taken from commentary evidence)" if lang == "en"
                      else " (ngày lấy từ bài bình luận)")
@@ -551,6 +550,17 @@ class GroundedComposer:
             + party[:3]))
         sentence = (f"It refers to {names}." if lang == "en" else f"Văn bản viện dẫn {names}.")
         return sentence, self.citation(n, clause, lang)
+
+    def _opinion(self, document: Document, lang: str, n: int) -> tuple[str, Citation] | None:
+        """Whose opinion a dispatch conveys ("…, Phó Thủ tướng Hồ Đức Phớc có ý kiến như sau:"),
+        citing the clause that says so."""
+        found = conveyed_opinion(document)
+        if found is None:
+            return None
+        clause, who, span = found
+        sentence = (f"It conveys the opinion of “{who}”." if lang == "en"
+                    else f"Văn bản truyền đạt ý kiến của {who}.")
+        return sentence, self.citation(n, clause, lang).model_copy(update={"quote": span})
 
     def _facet(self, document: Document, facet: str, lang: str) -> tuple[str, list[str]]:
         en = lang == "en"
@@ -589,6 +599,12 @@ class GroundedComposer:
         ranked by where they are cited."""
         lang = query.language
         refs = list(document.references)
+        relation = next((r for r in _RELATIONS if r.asked.search(question)), None)
+        related = [r for r in refs if relation is not None and
+                   _states_relation(self._citing_text(document, r), r, relation.stated)]
+        if related:
+            # "Which decisions does it replace?": the references its replacing clause names.
+            refs = related
         wanted_kinds = kinds_asked(question)
         if wanted_kinds:
             refs = [r for r in refs if r.kind in wanted_kinds] or refs
@@ -620,7 +636,9 @@ class GroundedComposer:
                 when = f" ngày {format_date(ref.issued, 'vi')}" if ref.issued else ""
             lines.append(f"- {kind or ''} {ref.number}{when} [{index[ref.citing_clause]}]")
         title = doc_title(document, lang)
-        if lang == "en":
+        if related:
+            lead = f"{title} {relation.en if lang == 'en' else relation.vi}:"
+        elif lang == "en":
             lead = f"{title} refers to:" if not broad else f"{title} implements and cites:"
         else:
             lead = f"{title} viện dẫn:" if not broad else f"{title} thực hiện và viện dẫn các văn bản:"
@@ -633,6 +651,10 @@ class GroundedComposer:
                          for citation, clause in zip(citations, clauses))
         return Answer(answer=lead + "\n\n" + "\n".join(lines), language=lang, refused=False,
                       intent="references", citations=citations, documents=[document.number])
+
+    def _citing_text(self, document: Document, reference) -> str:
+        clause = self.clauses.get(f"{document.number}#{reference.citing_clause}")
+        return clause.text if clause is not None else ""
 
     # ------------------------------------------------------------ refusals
     def refusal_within(self, query: Query, ranked: Ranked) -> Answer:
@@ -802,6 +824,64 @@ def _is_heading(clause: Clause) -> bool:
 def _has_body(clause: Clause) -> bool:
     """More than a heading: at least a few words besides its marker and title line."""
     return len(strip_marker(clause).split()) > 4 or not clause.children
+
+
+# "…, Phó Thủ tướng Chính phủ Hồ Đức Phớc có ý kiến như sau:": the opinion a dispatch conveys
+# is announced by whoever holds it, the phrase back to the previous punctuation; English
+# versions say "… has the following opinions:". Failing that, "ý kiến chỉ đạo của <title> <Name>".
+_GIVES_OPINION = re.compile(r"([^,.;:|]{3,120}?)\s+(?:đã\s+)?có\s+ý\s+kiến(?:\s+chỉ\s+đạo|\s+kết\s+luận)?"
+                            r"(?:\s+như\s+sau|\s+sau\s+đây)?\s*:|([^,.;:|]{3,120}?)\s+(?:has|had|gave|gives|"
+                            r"expressed)\s+(?:the\s+following\s+)?(?:opinions?|instructions?|directions?|"
+                            r"conclusions?)(?:\s+as\s+follows)?\s*:")
+_OPINION_OF = re.compile(r"ý\s+kiến\s+(?:chỉ\s+đạo\s+|kết\s+luận\s+)?của\s+((?:Phó\s+)?Thủ\s+tướng(?:\s+Chính\s+phủ)?|"
+                         r"(?:Phó\s+)?Chủ\s+tịch[^,.;:]{0,40}?|Bộ\s+trưởng[^,.;:]{0,40}?)\s+"
+                         r"((?:[A-ZĐ][\wÀ-ỹ]*\s+){1,3}[A-ZĐ][\wÀ-ỹ]*)")
+
+
+# What a question asks a document does to the ones it cites, and how a clause says it does.
+_REPLACES = re.compile(r"thay thế|replac|supersed", re.IGNORECASE)
+_REPEALS = re.compile(r"bãi bỏ|hủy bỏ|hết hiệu lực|repeal|annul|abolish|revok|ceases? to (?:be )?effect",
+                      re.IGNORECASE)
+_AMENDS = re.compile(r"sửa đổi|bổ sung|amend", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Relation:
+    asked: re.Pattern[str]        # in the question
+    stated: re.Pattern[str]       # in the citing sentence, before the reference
+    en: str
+    vi: str
+
+
+_RELATIONS = [_Relation(_REPLACES, _REPLACES, "replaces", "thay thế"),
+              _Relation(_REPEALS, _REPEALS, "repeals", "bãi bỏ"),
+              _Relation(_AMENDS, _AMENDS, "amends", "sửa đổi, bổ sung")]
+
+
+def _states_relation(text: str, reference, relation: re.Pattern[str]) -> bool:
+    """Does the sentence citing the reference say, before naming it, that the document does
+    this to it ("… thay thế … tại các Quyết định: Số 2196/QĐ-UBND")? A preamble's "Căn cứ Quyết
+    định 108/… công bố thủ tục … thay thế" names the relation after it: that one is cited, not replaced."""
+    mentioned = text.find(reference.mention) if reference.mention else -1
+    # The number itself (a mention keeps a few characters before it, cut mid-word).
+    at = text.find(reference.number.split("/")[0] + "/", max(mentioned, 0))
+    if at < 0:
+        return False
+    start = max(text.rfind(stop, 0, at) for stop in (".", ";", "\n")) + 1
+    return bool(relation.search(text[start:at]))
+
+
+def conveyed_opinion(document: Document) -> tuple[Clause, str, str] | None:
+    """(the clause, who, the verbatim words saying so) for the first clause announcing whose
+    opinion the document sets out."""
+    body = [c for c in document.clauses if c.path != "header"]
+    for pattern in (_GIVES_OPINION, _OPINION_OF):
+        for clause in body:
+            found = pattern.search(clause.text)
+            if found:
+                who = " ".join(" ".join(g.split()) for g in found.groups() if g)
+                return clause, who, clause.text[found.start():found.end()].strip()
+    return None
 
 
 def asked_facets(question: str) -> list[str]:

@@ -324,6 +324,9 @@ INTENTS = [
     ("recipients", rf"({_RECIPIENTS_VI}|kính gửi|addressed to|recipients|sent to|to whom (was|is) .* addressed|"
                    r"(reply|replies|respond(s)?) to (which|what) (company|firm|enterprise|organi[sz]ation))"),
     ("subject", r"(trích yếu|về việc gì|subject of|what is .* about\b)"),
+    ("opinion", r"(ý kiến (chỉ đạo |kết luận )?của (ai|(phó )?thủ tướng nào|lãnh đạo nào|(phó )?chủ tịch nào|"
+                r"bộ trưởng nào)|truyền đạt ý kiến|whose (opinions?|instructions?|directions?|views?|conclusions?)|"
+                r"(opinions?|instructions?|directions?) of (which|whom)|on whose (instructions?|directions?|behalf))"),
     ("references", r"(thực hiện (công điện|chỉ thị|nghị quyết|nghị định) nào|implement(s|ing)?\b.*\?$|"
                    r"which (telegram|decree|decision|resolution|directive|plan|earlier|(vss |official )?dispatch)|"
                    r"(công điện|nghị định|quyết định|nghị quyết|chỉ thị|kế hoạch|thông tư|công văn) nào|"
@@ -336,8 +339,9 @@ INTENTS = [
                     r"required to|what (do|does) .* do|duties)"),
 ]
 # Intents answered from the document's structure rather than from similarity.
-STRUCTURAL_INTENTS = ("deadline", "signer", "date", "recipients", "subject", "references", "issuer")
-_NEEDS_DOCUMENT = ("references", "signer", "date", "recipients", "subject", "issuer")
+STRUCTURAL_INTENTS = ("deadline", "signer", "date", "recipients", "subject", "references", "issuer",
+                      "opinion")
+_NEEDS_DOCUMENT = ("references", "signer", "date", "recipients", "subject", "issuer", "opinion")
 # Header facts a metadata question may ask for together ("who signed it and when?").
 FACETS = [
     ("signer", r"(ai ký|người ký|do ai|signed|signer|signatory)"),
@@ -356,6 +360,9 @@ FACETS = [
                    r"nghị định|thông tư) nào)"),
     ("effective", r"(có hiệu lực|hiệu lực (thi hành|kể từ)|takes? effect|enters? into force|"
                   r"comes? into (force|effect)|effective (from|date|on|as of))"),
+    ("opinion", r"(ý kiến (chỉ đạo |kết luận )?của (ai|(phó )?thủ tướng nào|lãnh đạo nào|(phó )?chủ tịch nào|"
+                r"bộ trưởng nào)|truyền đạt ý kiến|whose (opinions?|instructions?|directions?|views?|conclusions?)|"
+                r"(opinions?|instructions?|directions?) of (which|whom)|on whose (instructions?|directions?|behalf))"),
 ]
 
 
