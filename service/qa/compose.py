@@ -384,13 +384,20 @@ class GroundedComposer:
         if len(sentences) <= 1:
             return one_line(flat, limit)
         scored = sorted(range(len(sentences)), key=lambda i: -self._relevance(sentences[i], focus))
+        best = scored[0]
+        if splitter is _TABLE_ROW and len(sentences[0]) + len(sentences[best]) > limit:
+            # The column headings would crowd out the row asked about: keep only the caption.
+            sentences[0] = sentences[0].split("|")[0].strip() or sentences[best]
+        # The opening sentence names who must act; the one after the best finishes its thought
+        # ("Quyết định 63/2015/QĐ-TTg …. Được thay thế bởi Quyết định 12/2024/QĐ-TTg …").
+        following = [best + 1] if best + 1 < len(sentences) and splitter is _SENTENCE else []
         keep, used = [], 0
-        for i in [0] + scored:      # the opening sentence names who must act; keep it
+        for i in [0, best] + following + scored:
             if i in keep or used + len(sentences[i]) > limit and keep:
                 continue
             keep.append(i)
             used += len(sentences[i]) + 3
-        return " … ".join(sentences[i] for i in sorted(keep))
+        return " … ".join(dict.fromkeys(sentences[i] for i in sorted(keep)))
 
     def _item_text(self, citation: Citation, clause: Clause, lang: str, focus: set[str]) -> str:
         if lang == "en":
