@@ -66,3 +66,18 @@ def test_an_english_body_opening_with_a_date_is_the_preamble_not_the_subject(sto
     answer = ask(store, "Which decision is cited at the start of dispatch 902/BHXH-CSXH?")
     assert "88/2021/QĐ-TTg" in answer["answer"]
     assert answer["citations"][0]["id"] == "902/BHXH-CSXH#preamble"
+
+
+def test_a_paragraph_announcing_the_reply_is_cited_with_the_reply(store):
+    # "… có ý kiến như sau:" matches the question's words best; the next paragraph answers.
+    answer = ask(store, "Công văn 903/LĐTBXH-VL trả lời Công ty TNHH Dệt may Phương Nam về tiền lương "
+                        "làm thêm giờ vào ngày nghỉ hằng tuần thế nào?")
+    assert not answer["refused"]
+    assert [c["id"] for c in answer["citations"]][:2] == ["903/LĐTBXH-VL#p1", "903/LĐTBXH-VL#p2"]
+    assert "200%" in answer["answer"]
+
+
+def test_the_reply_letter_conveys_its_issuers_own_opinion(store):
+    answer = ask(store, "Công văn 903/LĐTBXH-VL truyền đạt ý kiến của ai?")
+    assert not answer["refused"]
+    assert "ý kiến của Bộ Lao động - Thương binh và Xã hội" in answer["answer"]

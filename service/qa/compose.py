@@ -249,10 +249,25 @@ class GroundedComposer:
             chosen = [parent, top] if parent and not _is_heading(parent) else [top]
         else:
             chosen = [top]
+        if not top.children and top.text.rstrip().endswith(":"):
+            # "Bộ … có ý kiến như sau:" announces what the next paragraph says.
+            following = self._next_sibling(top)
+            if following is not None:
+                chosen.append(following)
         ranked_clauses = _answering(ranked_clauses)
         if top not in ranked_clauses:
             ranked_clauses = [top] + ranked_clauses
         return self._reading_order(chosen + self._seconds(chosen, ranked, ranked_clauses, query, question))
+
+    def _next_sibling(self, clause: Clause) -> Clause | None:
+        body = self.documents[clause.doc].clauses
+        at = next((i for i, c in enumerate(body) if c.id == clause.id), None)
+        if at is None or at + 1 >= len(body):
+            return None
+        following = body[at + 1]
+        if following.parent != clause.parent or following.path in (*_FRAME, "header"):
+            return None
+        return following
 
     def _reading_order(self, clauses: list[Clause]) -> list[Clause]:
         """Points under one lead-in in the directive's order (a before b), each group where its
