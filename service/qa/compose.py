@@ -34,6 +34,7 @@ from service.qa.understand import (
     asks_all_duties,
     asks_all_references,
     asks_signer,
+    issuer_named,
     kinds_asked,
 )
 from service.schemas import Answer, Related
@@ -754,7 +755,8 @@ class GroundedComposer:
                     if title_cover[n] > 0}
         # Documents of the issuer the question names rank level with each other (one issuer
         # has many documents): a dense rank by how fully it is named.
-        issuer = issuer_scores(query.expanded or question, self.documents, candidates)
+        issuer = issuer_scores(query.expanded or question, self.documents, candidates,
+                               named=issuer_named(question))
         levels = sorted(set(issuer.values()), reverse=True)
         by_issuer = {n: levels.index(share) for n, share in issuer.items()}
         scores = []

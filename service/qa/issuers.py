@@ -54,9 +54,12 @@ def spelled_out(text: str) -> str:
 _JOINED = re.compile(r"\b(viet) (nam)\b|\b(ha) (noi)\b")
 
 
+def syllable_sequence(text: str) -> list[str]:
+    return _JOINED.sub(lambda m: "".join(g for g in m.groups() if g), fold(spelled_out(text))).split()
+
+
 def syllables(text: str) -> set[str]:
-    folded = _JOINED.sub(lambda m: "".join(g for g in m.groups() if g), fold(spelled_out(text)))
-    return set(folded.split())
+    return set(syllable_sequence(text))
 
 
 @lru_cache(maxsize=65536)
@@ -65,11 +68,20 @@ def _issuer_syllables(issuer: str) -> frozenset[str]:
     return frozenset(syllables(issuer))
 
 
+@lru_cache(maxsize=65536)
+def _issuer_length(issuer: str) -> int:
+    return len(syllable_sequence(issuer))
+
+
 def issuer_scores(question: str, documents: Mapping[str, Document],
-                  candidates: list[str]) -> dict[str, float]:
+                  candidates: list[str], named: str | None = None) -> dict[str, float]:
     """For each candidate with an issuer, the IDF-weighted share of its issuer's syllables that
-    the question (with its expansion) names; only those at or above ISSUER_MATCH."""
+    the question (with its expansion) names; only those at or above ISSUER_MATCH. With `named`,
+    the words the question gives as the issuer ("Văn bản nào của <named>"), an issuer counts
+    only the syllables in the stretch of them as long as its name (and two more): the rest of
+    the question is the subject, which may share words with another body's name."""
     asked = syllables(question)
+    slot = syllable_sequence(named) if named else None
     issuer_words = {n: _issuer_syllables(documents[n].issuer) for n in candidates if documents[n].issuer}
     # Weighed over distinct issuers: an issuer with many documents does not make its own name
     # look common.
@@ -81,7 +93,8 @@ def issuer_scores(question: str, documents: Mapping[str, Document],
         weight = {w: math.log(1 + total / df[w]) * (ORGAN_WEIGHT if w in ORGAN_SYLLABLES else 1.0)
                   for w in words}
         whole = sum(weight.values())
-        share = sum(v for w, v in weight.items() if w in asked) / whole if whole else 0.0
+        named_here = asked if slot is None else set(slot[:_issuer_length(documents[number].issuer) + 2])
+        share = sum(v for w, v in weight.items() if w in named_here) / whole if whole else 0.0
         if share >= ISSUER_MATCH:
             scores[number] = share
     return scores

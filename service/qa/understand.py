@@ -197,6 +197,16 @@ def _kind_words(language: str, plural: bool = False) -> str:
 _KIND_WORDS_VI = _kind_words("vi") + "|văn bản"
 _KIND_WORDS_EN = _kind_words("en", plural=True)
 # "Công văn số 06", "No. 06"; not "Đoàn kiểm tra số 06", which numbers something else.
+# "Văn bản nào của Ủy ban Thường vụ Quốc hội yêu cầu …": the issuer is what follows "của".
+_ISSUER_SLOT = re.compile(rf"(?:{_KIND_WORDS_VI})\s+nào\s+(?:của|do)\s+(.+)", re.IGNORECASE)
+
+
+def issuer_named(question: str) -> str | None:
+    """The words a Vietnamese which-document question gives as the issuer, and what follows."""
+    found = _ISSUER_SLOT.search(question)
+    return found.group(1) if found else None
+
+
 _KIND_BEFORE_NUMBER = re.compile(rf"(?:(?:{_KIND_WORDS_VI}|{_KIND_WORDS_EN})\s*(?:số)?|\bno\.?)\s*$", re.IGNORECASE)
 
 
