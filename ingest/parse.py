@@ -58,7 +58,10 @@ _MOTTO_RE = re.compile(r"CONG\s*HOA\s*XA\s*HOI|DOC\s*LAP\s*[-–—]?\s*TU\s*DO|
                        r"INDEPENDENCE\s*[-–—]\s*FREEDOM")
 _FOOTER_RE = re.compile(r"^(?:Nơi\s*nh[ậa]n|Recipients?\s*:|Nơi gửi)", re.IGNORECASE)
 # (a web page's markdown may bold it: "**Kính gửi:** Ủy ban …")
-_RECIPIENTS_RE = re.compile(r"^[*_]*(?:Kính\s*gửi|Kinh\s*gui|To)\s*:?[*_]*(?=\s|$|\|)", re.IGNORECASE)
+# A telegram names its addressees after its sender: "BỘ XÂY DỰNG điện:", "THỦ TƯỚNG CHÍNH PHỦ điện:".
+_RECIPIENTS_RE = re.compile(r"^[*_]*(?:(?:Đồng\s*)?Kính\s*gửi|Kinh\s*gui|To|"
+                            rf"(?-i:(?:[{UPPER}]+[*_]*\s+){{1,8}}[*_]*điện(?=\s*:)))\s*:?[*_]*(?=\s|$|\|)",
+                            re.IGNORECASE)
 _RECIPIENTS_INLINE_RE = re.compile(r"(?<=\s)Kính\s*gửi\s*:", re.IGNORECASE)
 _SUBJECT_RE = re.compile(r"^(?:V/v|V/w|Về việc|Vv|Re|Regarding)[.:]?\s+(.+)$")
 _MONTH_NAMES_EN = "|".join(MONTHS_EN)
@@ -341,6 +344,25 @@ def _paragraphs(text: str) -> list[_Para]:
     return paras
 
 
+# A telegram's sender ("BỘ XÂY DỰNG điện:") run onto its title line: the sender starts at the
+# last body word before "điện:", widened to the office holder heading it ("CHỦ TỊCH ỦY BAN …").
+_TELEGRAM_SENDER_RE = re.compile(r"\s(?=[*_]*(?:THỦ TƯỚNG|BỘ|ỦY BAN|UBND|BAN|VĂN PHÒNG|TỔNG CỤC|CỤC|SỞ)\s"
+                                 rf"(?:[{UPPER}]+[*_]*\s+){{0,8}}[*_]*điện\s*:)")
+_SENDER_HOLDER_RE = re.compile(r"(?:CHỦ TỊCH|BỘ TRƯỞNG|GIÁM ĐỐC|TỔNG GIÁM ĐỐC|TRƯỞNG BAN)\s*$")
+
+
+def _cut_telegram_sender(p: _Para) -> list[_Para]:
+    cuts = [m.start() for m in _TELEGRAM_SENDER_RE.finditer(p.text)]
+    if not cuts or cuts[-1] < 10:
+        return [p]
+    cut = cuts[-1]
+    holder = _SENDER_HOLDER_RE.search(p.text[:cut])
+    if holder and holder.start() > 10:
+        cut = holder.start() - 1
+    return [_Para(p.text[:cut], p.start, p.start + cut),
+            _Para(p.text[cut + 1:], p.start + cut + 1, p.end)]
+
+
 def _split_run_ons(paras: list[_Para]) -> list[_Para]:
     """Lines that run two parts of the document together are cut where the second begins:
 
@@ -349,10 +371,15 @@ def _split_run_ons(paras: list[_Para]) -> list[_Para]:
     - an article heading run into the previous sentence ('… vũ trường. **Điều 2. Người nộp
       phí**', '… theo quy định."Điều 3. Thông tin …') starts its own line;
     - a signature that runs into the title of the text it promulgates ('… PHÓ CHỦ TỊCH Nguyễn
-      Hữu Tháp CHƯƠNG TRÌNH HÀNH ĐỘNG … (Ban hành kèm theo …)') is cut before the title.
+      Hữu Tháp CHƯƠNG TRÌNH HÀNH ĐỘNG … (Ban hành kèm theo …)') is cut before the title;
+    - a telegram's title run into its sender ('… TẠI KHU VỰC TRUNG BỘ BỘ XÂY DỰNG điện: - Các
+      Cục …') is cut before the sender, so the addressees read as addressees.
     """
     out: list[_Para] = []
+    cut_paras: list[_Para] = []
     for p in paras:
+        cut_paras.extend(_cut_telegram_sender(p) if "điện" in p.text else [p])
+    for p in cut_paras:
         if len(p.text) > 200 and _RECIPIENTS_RE.match(p.clean):
             # After a sentence end, or before the preamble's opening words ("… trung ương Thực
             # hiện Nghị định …"), whichever comes first.
@@ -544,7 +571,7 @@ def _header_end(paras: list[_Para], start: int, anchor: int) -> int:
     recipients). Stops at the preamble ('Căn cứ …') or the first item."""
     i = start
     titled = False
-    in_recipients = addressed = False
+    in_recipients = addressed = awaiting_addressee = False
     subject_open = False
     n = len(paras)
     while i < n and i - start < 60:
@@ -555,6 +582,14 @@ def _header_end(paras: list[_Para], start: int, anchor: int) -> int:
             continue
         if in_recipients:
             if re.match(r"^[-–•+]\s*\S", text) and len(text) < 220 and not marker_of(text)[0:1] == ("number",):
+                awaiting_addressee = False
+                i += 1
+                continue
+            if awaiting_addressee and len(text) < 200 and not marker_of(text) and \
+                    not _PREAMBLE_OPENER_RE.match(text) and \
+                    not re.search(rf"[.;:]\s+[{UPPER}]", text.rstrip(" .;:")):
+                # "Đồng kính gửi:" on its own line, its one addressee on the next, undashed.
+                awaiting_addressee = False
                 i += 1
                 continue
             if text[:1].islower() and len(text) < 200:
@@ -568,6 +603,7 @@ def _header_end(paras: list[_Para], start: int, anchor: int) -> int:
                 return i
         if _RECIPIENTS_RE.match(text):
             in_recipients = addressed = True
+            awaiting_addressee = not _RECIPIENTS_RE.sub("", text, count=1).strip(" :|*_")
             subject_open = False
             i += 1
             continue
@@ -1071,10 +1107,12 @@ def _parse_header(header: list[_Para], warnings: list[str], language: str) -> di
             items = first.group(0) if first else items
         else:
             items = _RECIPIENTS_RE.sub("", header[recipients_at].clean, count=1).strip(" :|*_")
-        lines = [items] + [p.clean for p in header[recipients_at + 1:]]
+        lines = [items] + [_RECIPIENTS_RE.sub("", p.clean, count=1) for p in header[recipients_at + 1:]]
         recipients = []
         for line in lines:
-            for item in re.split(r"(?:^|\s)[-–•]\s*(?=\S)", line):
+            # A dash opens an addressee at a line's start or after one ends ("…; - Tổng Công ty
+            # …"), not inside a name ("Kinh tế - Quản lý đầu tư xây dựng").
+            for item in re.split(r"(?:^|(?<=[;.])\s*)[-–•]\s*(?=\S)", line):
                 item = item.strip(" |").rstrip(";.,").strip()
                 if item and item != "-":
                     recipients.append(item)

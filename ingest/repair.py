@@ -52,8 +52,9 @@ _CODE_SPLIT_RE = re.compile(r"[/\-.]")
 _ACRONYM_RE = re.compile(r"^[A-ZĐ][A-ZĐ]+[a-z]?$|^[A-ZĐ][a-z][A-ZĐ]+$")
 _LEADING_PUNCT = "([“\"'‘«"
 _TRAILING_PUNCT = ".,;:)]”\"'’»!?%…"
+# (a web page's markdown may bold it: "**I. VỀ HOÀN THIỆN THỂ CHẾ**")
 _ITEM_MARKER_RE = re.compile(
-    r"^(?:[IVXLC]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[-–+•]|Điều\s+\d+\.)\s+\S"
+    r"^(?:[*_]{1,3}(?=[IVXLC\dĐ]))?(?:[IVXLC]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[-–+•]|Điều\s+\d+\.)\s*[*_]{0,3}\s+\S"
 )
 _HEADER_KEYWORD_RE = re.compile(
     r"^(?:Số\s*:|V/v\b|Về việc\b|Kính\s+gửi|Nơi\s+nhận|KT\.|TL\.|TM\.|TUQ\.|Q\.\s|Căn\s+cứ|"

@@ -210,3 +210,37 @@ def test_a_schedule_after_the_signature_is_an_appendix_with_its_table():
     appendix = d.clause("appendix1")
     assert appendix.text.startswith("Biểu số 1") and "| 1 | Người từ 80 tuổi" in appendix.text
     assert "180.000" not in d.clause("art2").text
+
+
+def test_a_telegrams_addressees_are_recipients_not_body_bullets():
+    # Web text: the title runs into the sender ("… BỘ XÂY DỰNG điện: - …"), one co-addressee
+    # on its own line after "Đồng kính gửi:", and a dash inside an addressee's name.
+    raw = ("BỘ XÂY DỰNG\nSố: 97/CĐ-BXD\nHà Nội, ngày 24 tháng 11 năm 2025\n"
+           "CÔNG ĐIỆN VỀ VIỆC KHẮC PHỤC SẠT LỞ TẠI KHU VỰC TRUNG BỘ BỘ XÂY DỰNG điện: - Các Cục: "
+           "Đường bộ Việt Nam, Kinh tế - Quản lý đầu tư xây dựng; - Ban Quản lý Dự án 86;\n"
+           "- Sở Xây dựng các tỉnh: Quảng Ngãi, Gia Lai.\n"
+           "Đồng kính gửi:\n"
+           "Ủy ban nhân dân các tỉnh: Quảng Ngãi, Gia Lai.\n\n"
+           "Triển khai chỉ đạo của Thủ tướng Chính phủ, Bộ Xây dựng yêu cầu các cơ quan, đơn vị:\n"
+           "1. Ban Quản lý Dự án 86 bố trí lực lượng khắc phục sạt lở trước ngày 30/11/2025.\n"
+           "2. Sở Xây dựng các tỉnh báo cáo kết quả về Bộ Xây dựng.\n"
+           "KT. BỘ TRƯỞNG THỨ TRƯỞNG Lê Văn Sáu\n")
+    d = parse_document(repair_text(raw), raw, "97-CD-BXD.txt")
+    assert d.kind == "Công điện"
+    assert d.subject == "VỀ VIỆC KHẮC PHỤC SẠT LỞ TẠI KHU VỰC TRUNG BỘ"
+    assert d.recipients == ["Các Cục: Đường bộ Việt Nam, Kinh tế - Quản lý đầu tư xây dựng",
+                            "Ban Quản lý Dự án 86", "Sở Xây dựng các tỉnh: Quảng Ngãi, Gia Lai",
+                            "Ủy ban nhân dân các tỉnh: Quảng Ngãi, Gia Lai"]
+    paths = [c.path for c in d.clauses]
+    assert paths[:3] == ["preamble", "1", "2"] and not any(p.startswith("-") for p in paths)
+    assert d.clause("preamble").text.startswith("Triển khai chỉ đạo")
+
+
+def test_an_undashed_line_after_a_bare_addressee_marker_keeps_the_body_that_runs_on():
+    raw = ("BỘ XÂY DỰNG\nSố: 98/CĐ-BXD\nHà Nội, ngày 24 tháng 11 năm 2025\nCÔNG ĐIỆN\n"
+           "VỀ VIỆC KHẮC PHỤC SẠT LỞ\nKính gửi:\n- Sở Xây dựng tỉnh Gia Lai.\n\nĐồng kính gửi:\n\n"
+           "Ủy ban nhân dân tỉnh Gia Lai. Bộ Xây dựng đề nghị Ủy ban nhân dân tỉnh khắc phục sạt lở.\n\n"
+           "KT. BỘ TRƯỞNG THỨ TRƯỞNG Lê Văn Sáu\n")
+    d = parse_document(repair_text(raw), raw, "98-CD-BXD.txt")
+    assert d.recipients == ["Sở Xây dựng tỉnh Gia Lai"]
+    assert d.clause("p1").text.endswith("Bộ Xây dựng đề nghị Ủy ban nhân dân tỉnh khắc phục sạt lở.")

@@ -78,3 +78,17 @@ def test_table_flattened_header_keeps_its_cells():
            "V/v báo cáo số liệu\nKính gửi: BHXH các tỉnh\n1. Báo cáo trước ngày 15/01/2013.\n")
     text = repair_text(raw).text
     assert "Số: 5469/BHXH-BC | Hà Nội, ngày 20 tháng 12 năm 2012 |" in text
+
+
+def test_a_bold_heading_after_a_sentence_end_starts_its_own_line():
+    # Web text: markdown bold around a section's roman numeral, an item's number after it.
+    raw = ("Thủ tướng Chính phủ yêu cầu tập trung hoàn thành ngay một số nhiệm vụ cụ thể như sau:\n"
+           "**I. VỀ HOÀN THIỆN THỂ CHẾ**\n"
+           "1. Bộ trưởng các Bộ, Thủ trưởng cơ quan ngang bộ\n"
+           "Tập trung chỉ đạo hoàn thành sửa đổi, bổ\nsung văn bản quy phạm pháp luật.\n"
+           "**2.** Chủ tịch Ủy ban nhân dân các tỉnh báo cáo kết quả.\n")
+    lines = repair_text(raw).text.split("\n")
+    assert "**I. VỀ HOÀN THIỆN THỂ CHẾ**" in lines
+    assert any(line.startswith("1. Bộ trưởng các Bộ") for line in lines)
+    assert any(line.startswith("**2.** Chủ tịch") for line in lines)
+    assert "Tập trung chỉ đạo hoàn thành sửa đổi, bổ sung văn bản quy phạm pháp luật." in repair_text(raw).text
