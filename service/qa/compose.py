@@ -34,8 +34,11 @@ from service.qa.understand import (
     asks_all_duties,
     asks_all_references,
     asks_signer,
+    expand,
+    is_question_word,
     issuer_named,
     kinds_asked,
+    question_parts,
 )
 from service.schemas import Answer, Related
 from service.store import ClauseStore, text_words
@@ -75,6 +78,8 @@ MAX_SECONDS = 3
 # scores this share of the first; "lack" in words is this share of the question's IDF weight.
 COMPLEMENT_SHARE = 0.4
 COMPLEMENT_GAIN = 0.2
+PART_SAID = 0.5            # share of a question part's IDF weight a clause must contain to answer it
+PART_SHARE = 0.25          # … and its fused score, of the first cited clause's
 TYPE_CUE = "type:"          # a focus entry naming an asked answer type, not a word
 ANSWER_TYPE_LOOK = 5      # ranked clauses searched for the kind of fact a question asks for
 DEADLINE_LOOK = 5        # ranked clauses searched for one that sets a deadline
@@ -128,6 +133,7 @@ class GroundedComposer:
         chosen = self.select_clauses(query, ranked, question)
         if not chosen:
             return self.refusal(query, ranked)
+        chosen = chosen + self._answer_other_parts(chosen, ranked, query, question)
         lang = query.language
         if query.intent == "deadline":
             lead = self._deadline_lead(chosen, lang)
@@ -315,10 +321,50 @@ class GroundedComposer:
                 covered |= words
         return extra
 
-    def _focus_weights(self, query: Query, question: str) -> dict[str, float]:
+    def _answer_other_parts(self, chosen: list[Clause], ranked: Ranked, query: Query,
+                            question: str) -> list[Clause]:
+        """A question in two parts ("… cơ quan nào hướng dẫn … và kinh phí do đâu bảo đảm?",
+        "When does it take effect and which circular does it replace?"): a part the cited clauses
+        leave mostly unsaid is answered by the best-ranked clause of the same document that says
+        most of it, when it ranks within PART_SHARE of the first."""
+        parts = question_parts(question)
+        if len(parts) < 2 or not chosen:
+            return []
+        score = {cid: value for cid, value, _ in ranked}
+        first = max(score.get(c.id, 0.0) for c in chosen)
+        docs = {c.doc for c in chosen}
+        taken = {c.id for c in chosen}
+        said = set().union(*(text_words(c.text) for c in chosen))
+        extra: list[Clause] = []
+        for part in parts:
+            weights = {t: w for t, w in self._focus_weights(query, part, expand(part, query)).items()
+                       if not is_question_word(t)}
+            total = sum(weights.values())
+            if not total or sum(w for t, w in weights.items() if t in said) >= PART_SAID * total:
+                continue
+            saying = []
+            for cid, value, _ in ranked[:SECOND_LOOK]:
+                clause = self.clauses.get(cid)
+                if clause is None or cid in taken or clause.doc not in docs or clause.path == "header" \
+                        or value < PART_SHARE * first:
+                    continue
+                words = text_words(clause.text)
+                if sum(w for t, w in weights.items() if t in words) >= PART_SAID * total:
+                    saying.append((clause, words))
+            # "… which circular does it replace?": of the clauses saying it, one naming a document.
+            wants_document = bool(kinds_asked(part))
+            saying.sort(key=lambda found: not (wants_document and found[0].references))
+            if saying:
+                clause, words = saying[0]
+                extra.append(clause)
+                taken.add(clause.id)
+                said |= words
+        return extra
+
+    def _focus_weights(self, query: Query, question: str, expanded: str | None = None) -> dict[str, float]:
         """The question's content words as clause tokens (numbers and document numbers aside:
         they name the document, not what is asked), with their IDF."""
-        tokens = self.snapshot.question_tokens(question, query.expanded)
+        tokens = self.snapshot.question_tokens(question, expanded or query.expanded)
         idf = self.snapshot.idf
         return {t: idf[t] for t in tokens if not t.startswith("en:") and not any(ch.isdigit() for ch in t)
                 and idf.get(t) is not None}

@@ -265,6 +265,24 @@ def expand(question: str, query: Query) -> str:
     return question + (" " + " ".join(extra) if extra else "")
 
 
+# "… cơ quan nào hướng dẫn …, và kinh phí do đâu bảo đảm?": a conjunction whose clause asks
+# its own question (a question word within its first words) starts a second part.
+_PART_BREAK = re.compile(r",?\s+(?:và|and|, còn)\s+(?=(?:\S+\s+){0,6}?(?:nào|gì|đâu|bao nhiêu|bao lâu|"
+                         r"khi nào|ai|mấy|what|which|when|who|whom|where|how)\b)", re.IGNORECASE)
+_QUESTION_WORD = re.compile(r"\b(?:nào|gì|đâu|bao nhiêu|bao lâu|ai|mấy|what|which|when|who|whom|where|how)\b",
+                            re.IGNORECASE)
+
+
+def is_question_word(token: str) -> bool:
+    return bool(_QUESTION_WORD.fullmatch(token.replace("_", " ")))
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a question that asks two things, each with its own question word."""
+    parts = [p.strip() for p in _PART_BREAK.split(question) if p.strip()]
+    return parts if len(parts) > 1 and all(_QUESTION_WORD.search(p) for p in parts) else [question]
+
+
 def actors_in(question: str) -> list[str]:
     spans = {actor.vi: [m.span() for p in actor.patterns for m in p.finditer(question)] for actor in actor_table()}
     spans = {a: s for a, s in spans.items() if s}
@@ -376,10 +394,17 @@ FACETS = [
 ]
 
 
+# "Giấy ủy quyền có hiệu lực tối đa bao lâu?" asks how long something stays valid, not when the
+# document takes effect.
+_ASKS_DURATION = re.compile(r"bao lâu|how long|tối đa (?:là )?(?:mấy|bao nhiêu)|for how many", re.IGNORECASE)
+
+
 def intent_of(question: str, has_document: bool = True) -> Intent:
     for name, pattern in INTENTS:
         # Without a document in view, "which dispatch/telegram ..." asks for documents, not references.
         if name in _NEEDS_DOCUMENT and not has_document:
+            continue
+        if name == "effective" and _ASKS_DURATION.search(question):
             continue
         if re.search(pattern, question, re.IGNORECASE):
             return name
