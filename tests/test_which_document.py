@@ -5,7 +5,7 @@ import pytest
 
 from ingest.model import Document, Source
 from service.qa.issuers import fold, issuer_scores, syllables
-from service.qa.understand import asks_which_document_citing, described_kinds, issuer_named
+from service.qa.understand import asks_which_document_citing, described_kinds, intent_of, issuer_named
 from service_fixture import cli_json, ingested_store
 
 
@@ -127,3 +127,8 @@ def test_the_issuer_of_a_described_document_is_not_who_the_question_is_about():
                        None, [], {document.number: document})
     assert query.numbers == ["51/VPCP-KGVX"] and query.described
     assert "Văn phòng Chính phủ" not in query.actors
+
+
+def test_an_english_which_document_question_may_name_a_long_issuer_first():
+    question = "Which Ho Chi Minh City Social Security dispatch deals with the VssID app?"
+    assert intent_of(question, has_document=False) == "documents"

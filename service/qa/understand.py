@@ -361,7 +361,7 @@ INTENTS = [
                    r"documents? does .* cite|\bcite[sd]?\b|căn cứ|viện dẫn|dẫn chiếu|refer)"),
     ("who", r"(đơn vị nào|ai (chịu trách nhiệm|theo dõi|chủ trì)|which (unit|department|body|office)|"
             r"who (monitors|is responsible|is assigned|leads|follows)|giao cho ai)"),
-    ("documents", rf"((?:{_KIND_WORDS_VI}) nào|những văn bản|which (\w+[ -]){{0,4}}?{_KIND_WORDS_EN}\b|"
+    ("documents", rf"((?:{_KIND_WORDS_VI}) nào|những văn bản|which (\w+[ -]){{0,7}}?{_KIND_WORDS_EN}\b|"
                   rf"what (\w+ ){{0,2}}{_KIND_WORDS_EN}\b|in which {_KIND_WORDS_EN}\b)"),
     ("obligations", r"(phải làm gì|trách nhiệm|nhiệm vụ|yêu cầu gì|must|should|obligations?|"
                     r"required to|what (do|does) .* do|duties)"),
