@@ -80,6 +80,7 @@ COMPLEMENT_SHARE = 0.4
 COMPLEMENT_GAIN = 0.2
 PART_SAID = 0.5            # share of a question part's IDF weight a clause must contain to answer it
 PART_SHARE = 0.25          # … and its fused score, of the first cited clause's
+STATING_SAID = 0.5         # share of the question's weight an unranked clause stating the fact asked must say
 TYPE_CUE = "type:"          # a focus entry naming an asked answer type, not a word
 ANSWER_TYPE_LOOK = 5      # ranked clauses searched for the kind of fact a question asks for
 DEADLINE_LOOK = 5        # ranked clauses searched for one that sets a deadline
@@ -124,6 +125,8 @@ class GroundedComposer:
         if scored == [] and query.cited:
             return self.refuse_uncited(query, ranked)
         supported = is_supported(query, ranked) or documents_agree(scored)
+        if supported and not self.answers_type_asked(question, query, ranked):
+            ranked = self._with_stating_clause(question, query, ranked)
         if not supported or not self.answers_type_asked(question, query, ranked):
             if query.numbers and not query.inherited:
                 return self.refusal_within(query, ranked)
@@ -153,6 +156,29 @@ class GroundedComposer:
         # A lead-in ("…, cụ thể:") states its facts in its points.
         texts = [c.text for clause in clauses for c in [clause, *self._children(clause)]]
         return offers_answer_type(answer_types(question), texts)
+
+    def _with_stating_clause(self, question: str, query: Query, ranked: Ranked) -> Ranked:
+        """A question on one named document asking for an amount, a date, a count …, that none of
+        the best-ranked clauses states: the document's clause that states one and says most of
+        the question (by IDF weight, at least STATING_SAID of it) is put first, ranked or not;
+        a long document's answer often ranks below the clauses that share its conditions' words.
+        Without one, the ranking is left as it is (and the question is refused within it)."""
+        types = answer_types(question)
+        if len(query.numbers) != 1 or not types or query.paths or not ranked:
+            return ranked
+        weights = self._focus_weights(query, question)
+        total = sum(weights.values())
+        if not total:
+            return ranked
+        stating = [c for c in self.documents[query.numbers[0]].clauses
+                   if c.path not in (*_FRAME, "header") and offers_answer_type(types, [c.text])]
+        tokens = self.snapshot.clause_tokens.many([c.id for c in stating])
+        said = {c.id: sum(w for t, w in weights.items() if t in tokens.get(c.id, ())) / total for c in stating}
+        best = max(stating, key=lambda c: said[c.id], default=None)
+        if best is None or said[best.id] < STATING_SAID:
+            return ranked
+        signals = dict(next((s for cid, _, s in ranked if cid == best.id), ranked[0][2]))
+        return [(best.id, ranked[0][1], signals)] + [r for r in ranked if r[0] != best.id]
 
     # ------------------------------------------------------------ which clauses
     def select_clauses(self, query: Query, ranked: Ranked, question: str = "") -> list[Clause]:

@@ -130,11 +130,20 @@ def answer_types(question: str) -> list[str]:
     return [name for name in specific or asked if name not in narrowed]
 
 
+# A table of amounts names its unit once, in a heading ("Mức trợ cấp (đồng/tháng)", "ĐVT:
+# triệu đồng"), and leaves the cells bare ("| 540.000 |").
+_MONEY_UNIT = re.compile(r"\(\s*(?:nghìn |triệu |tỷ )?đồng\b|đơn vị(?: tính)?\s*:\s*(?:nghìn |triệu |tỷ )?đồng|"
+                         r"đvt\s*:\s*(?:nghìn |triệu |tỷ )?đồng", re.IGNORECASE)
+_AMOUNT_CELL = re.compile(r"\|\s*\d{1,3}(?:[.,]\d{3})+\s*(?=\|)")
+
+
 def states(text: str, answer_type: str) -> bool:
     """Does the text state a fact of this type (references' own dates aside)?"""
     text = _REFERENCE_DATE.sub(" ", text)
     if answer_type == "quantity":
         text = _NOT_A_QUANTITY.sub(" ", _DATE_RE.sub(" ", text))
+    if answer_type == "money" and _MONEY_UNIT.search(text) and _AMOUNT_CELL.search(text):
+        return True
     return bool(ANSWER_TYPES[answer_type][1].search(text))
 
 
