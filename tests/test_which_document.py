@@ -132,3 +132,10 @@ def test_the_issuer_of_a_described_document_is_not_who_the_question_is_about():
 def test_an_english_which_document_question_may_name_a_long_issuer_first():
     question = "Which Ho Chi Minh City Social Security dispatch deals with the VssID app?"
     assert intent_of(question, has_document=False) == "documents"
+
+
+def test_documents_said_to_have_been_sent_are_references_not_addressees():
+    assert intent_of("In report 3650/BHXH-BT, which earlier dispatches does VSS say it sent to the "
+                     "Ministry of Health?") == "references"
+    assert intent_of("To whom was dispatch 3650/BHXH-BT sent?") == "recipients"
+    assert intent_of("Which companies was dispatch 3650/BHXH-BT sent to?") == "recipients"

@@ -349,7 +349,7 @@ INTENTS = [
     ("date", r"(ban hành (vào )?ngày nào|ngày ban hành|when was .* (issued|signed|dated)|issue date|"
              r"dated when|ký (vào )?ngày nào|(issued|signed|dated) (on )?what date|"
              r"what date was .* (issued|signed))"),
-    ("recipients", rf"({_RECIPIENTS_VI}|kính gửi|addressed to|recipients|sent to|to whom (was|is) .* addressed|"
+    ("recipients", rf"({_RECIPIENTS_VI}|kính gửi|addressed to|recipients|sent to|to whom (was|is) .* (addressed|sent)|"
                    r"(reply|replies|respond(s)?) to (which|what) (company|firm|enterprise|organi[sz]ation))"),
     ("subject", r"(trích yếu|về việc gì|subject of|what is .* about\b)"),
     ("opinion", r"(ý kiến (chỉ đạo |kết luận )?của (ai|(phó )?thủ tướng nào|lãnh đạo nào|(phó )?chủ tịch nào|"
@@ -399,12 +399,20 @@ FACETS = [
 _ASKS_DURATION = re.compile(r"bao lâu|how long|tối đa (?:là )?(?:mấy|bao nhiêu)|for how many", re.IGNORECASE)
 
 
+# "Which earlier dispatches does it say were sent to the Ministry?" asks for documents, not
+# for the addressees of the one named.
+_ASKS_DOCUMENTS_SENT = re.compile(r"\bwhich (?:earlier |previous |prior |other )?(?:dispatch|letter|document|"
+                                  r"decision|report|request)(?:e?s)?\b", re.IGNORECASE)
+
+
 def intent_of(question: str, has_document: bool = True) -> Intent:
     for name, pattern in INTENTS:
         # Without a document in view, "which dispatch/telegram ..." asks for documents, not references.
         if name in _NEEDS_DOCUMENT and not has_document:
             continue
         if name == "effective" and _ASKS_DURATION.search(question):
+            continue
+        if name == "recipients" and _ASKS_DOCUMENTS_SENT.search(question):
             continue
         if re.search(pattern, question, re.IGNORECASE):
             return name
