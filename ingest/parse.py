@@ -34,7 +34,7 @@ from ingest.vocab import (  # noqa: F401  (re-exported: the old home of these na
     PLACE_DATE_VI_RE, UPPER, agency_vi, surnames, date_of_en_match, detect_language, find_dates, is_person_name,
     is_unnumbered, is_well_formed_number, kind_en, kind_from_code, kind_from_number,
     kind_from_title, kind_vi_names, kinds_table, marker_of, normalise_number,
-    number_from_filename, number_key, parse_date_en, parse_date_vi,
+    number_from_filename, number_key, parse_date_en, parse_date_vi, party_number,
 )
 from ingest.vocab import _fold
 
@@ -1975,7 +1975,7 @@ def extract_references(document: Document) -> list[Reference]:
                           key=lambda m: m.start())
         for m in mentions:
             party = m.re is PARTY_NUMBER_RE
-            number = m.group(0) if party else normalise_number(m.group(0))
+            number = party_number(m.group(0)) if party else normalise_number(m.group(0))
             if number == document.number or _is_date_like(m.group(0)):
                 continue
             before = clause.text[max(0, m.start() - 40): m.start()]

@@ -147,7 +147,13 @@ NUMBER_RE = re.compile(
     rf"({_ATOM}(?:\s*[-–]\s*{_ATOM})+|[A-ZĐ][A-ZĐa-z]*[A-ZĐ][A-ZĐa-z0-9]*)(?![\w])"
 )
 # A Party document's number: serial, kind code, issuing body ("52-CT/TW", "119-KH/TU").
-PARTY_NUMBER_RE = re.compile(r"\d(?<![\w/.-]\d)\d{0,3}-[A-ZĐ]{2,4}/[A-ZĐ]{2,4}(?![\w])")
+# (a scan may space the hyphen: "Kế hoạch số 119- KH/TU"; `party_number` closes it up)
+PARTY_NUMBER_RE = re.compile(r"\d(?<![\w/.-]\d)\d{0,3}- ?[A-ZĐ]{2,4}/[A-ZĐ]{2,4}(?![\w])")
+
+
+def party_number(written: str) -> str:
+    """A Party document's number as written, its spaced hyphen closed ("119- KH/TU" → "119-KH/TU")."""
+    return written.replace("- ", "-")
 # A header's own number: "Số: 08/2022/QĐ-TTg", "No. 3068/BHXH CSXH" (an English site wrote a
 # space for the hyphen), "Số hiệu: ..."; OCR writes Só / Sô / S6 for Số.
 HEADER_NUMBER_RE = re.compile(

@@ -51,3 +51,9 @@ def test_language_and_markers():
     assert vocab.marker_of("Chương II")[:2] == ("chapter", "II")
     assert vocab.marker_of("Điều 5. Phạm vi")[:2] == ("article", "5")
     assert vocab.is_person_name("Nguyễn Thị Minh") and not vocab.is_person_name("Cổng Thông tin")
+
+
+def test_a_party_number_with_a_spaced_hyphen_is_read_closed_up():
+    from ingest.vocab import PARTY_NUMBER_RE, party_number
+    text = "thực hiện Kế hoạch số 119- KH/TU ngày 18 tháng 12 năm 2019 và Chỉ thị số 37-CT/TW"
+    assert [party_number(m.group(0)) for m in PARTY_NUMBER_RE.finditer(text)] == ["119-KH/TU", "37-CT/TW"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ingest.commentary import english_rendering
 from ingest.model import Citation, Clause, Document
-from ingest.vocab import MONTHS_EN, PARTY_NUMBER_RE, kind_en
+from ingest.vocab import MONTHS_EN, PARTY_NUMBER_RE, kind_en, party_number
 from service.qa.render import (
     actor_en,
     addressed_actors,
@@ -634,7 +634,7 @@ class GroundedComposer:
             document.references[:3]
         preamble = self.clauses.get(f"{document.number}#preamble")
         known = {r.number for r in refs}      # a store parsed before Party numbers were references
-        party = [n for n in dict.fromkeys(m.group(0) for m in PARTY_NUMBER_RE.finditer(preamble.text))
+        party = [n for n in dict.fromkeys(party_number(m.group(0)) for m in PARTY_NUMBER_RE.finditer(preamble.text))
                  if n not in known] if preamble is not None else []
         clause = self.clauses.get(f"{document.number}#{refs[0].citing_clause}") if refs else (
             preamble if party else None)
