@@ -32,3 +32,15 @@ def test_a_vietnamese_clause_outranks_an_english_document_sharing_the_question_w
 def test_a_document_published_in_english_is_still_found_by_its_words(store):
     hits = search(store, "What must industrial park enterprises submit to the tax department each month?")
     assert hits[0].startswith("610/BTC-TCT#")
+
+
+def test_lexicon_terms_match_in_their_past_ing_and_british_forms():
+    from service.qa.render import inflections, lexicon, lexicon_matches
+    terms = lexicon()
+    found = {m.group(1).lower(): terms[m.group(1).lower()] for m in lexicon_matches(
+        "Which circular repealed the rules, and which decision replaced the one approving the "
+        "allowance of demobilised soldiers renting rooms?")}
+    assert found["repealed"] == terms["repeal"] and found["replaced"] == terms["replace"]
+    assert found["approving"] == terms["approve"] and found["renting"] == terms["rent"]
+    assert found["demobilised soldier"] == terms["demobilized soldier"]
+    assert inflections("apply") == ["applied", "applying"]

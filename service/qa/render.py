@@ -41,7 +41,29 @@ def lexicon() -> dict[str, list[str]]:
             merged[str(english).lower()] = [str(v) for v in values if v]
     for english, vietnamese in glossary().items():
         merged[english.lower()] = [vietnamese]
+    for english, vietnamese in list(merged.items()):
+        for form in inflections(english):
+            merged.setdefault(form, vietnamese)
     return merged
+
+
+def inflections(term: str) -> list[str]:
+    """The forms a question may use of a lexicon term besides its plural: the last word's past
+    and -ing forms ("replace" → "replaced", "replacing"; "repeal" → "repealed") and the British
+    spelling of -ize words ("demobilized soldier" → "demobilised soldier"). Forms that are not
+    words ("decisioned") never occur in a question, so they cost nothing."""
+    head, _, last = term.rpartition(" ")
+    prefix = f"{head} " if head else ""
+    if last.endswith("e"):
+        forms = [last + "d", last[:-1] + "ing"]
+    elif last.endswith("y") and len(last) > 2 and last[-2] not in "aeiou":
+        forms = [last[:-1] + "ied", last + "ing"]
+    else:
+        forms = [last + "ed", last + "ing"]
+    found = [prefix + form for form in forms]
+    if "iz" in term:
+        found += [variant.replace("iz", "is") for variant in [term, *found]]
+    return found
 
 
 @lru_cache(maxsize=1)
