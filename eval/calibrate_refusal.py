@@ -24,15 +24,22 @@ import numpy as np
 from eval.dataset import load_datasets
 from service.qa.compose import GroundedComposer, documents_agree
 from service.qa.engine import DOCUMENT_DEPTH
-from service.qa.support import THRESHOLDS_FILE, load_thresholds, support_features, threshold_key
+from service.qa.support import (
+    AGREEING_RANKINGS,
+    THRESHOLDS_FILE,
+    load_thresholds,
+    support_features,
+    threshold_key,
+)
 from service.runtime import Runtime
 from service.schemas import Turn
 from service.settings import Settings
 
 
 def features(engine, records, hard: bool = False):
-    """(group, answerable, coverage, dense, id, hard) per question the thresholds decide; `hard`:
-    an unanswerable question of this set must stay refused (a gate's hand-written refusals)."""
+    """(group, answerable, coverage, dense, id, hard, agreeing) per question the thresholds
+    decide; `hard`: an unanswerable question of this set must stay refused (a gate's hand-written
+    refusals); `agreeing`: how many single rankings put the fused top document in their best."""
     rows = []
     for record in records:
         history = [Turn(role=t.role, content=t.content) for t in record.history]
@@ -49,22 +56,27 @@ def features(engine, records, hard: bool = False):
         if not composer.answers_type_asked(record.question, u, ranked):
             continue        # refused for want of the kind of fact asked, whatever the thresholds
         coverage, dense = support_features(ranked)
-        rows.append((group, record.answerable, coverage, dense, record.id, hard))
+        agreeing = engine.retriever.agreement(engine.snapshot, record.question, u.expanded,
+                                              ranked[0][0].split("#")[0]) if ranked else 0
+        rows.append((group, record.answerable, coverage, dense, record.id, hard, agreeing))
     return rows
 
 
 # A false refusal costs a user an answer the corpus has; the thresholds may refuse at most this
 # share of a group's answerable questions, and maximise refusal F1 within that budget.
 MAX_FALSE_REFUSAL_RATE = 0.05
+# Agreement is asked only where nothing is named: within a named document every ranking is
+# filtered to it and agrees by construction.
+AGREEMENT_KEYS = ("vi", "en")
 
 
 def best_thresholds(rows):
     best = None
-    answerable = sum(1 for _, a, _, _, _, _ in rows if a) or 1
+    answerable = sum(1 for r in rows if r[1]) or 1
     for min_cov in np.arange(0.0, 1.01, 0.025):
         for min_dense in np.arange(0.80, 0.95, 0.0025):
             tp = fp = fn = false_refusals = hard_answered = 0
-            for _, is_answerable, cov, dense, _, hard in rows:
+            for _, is_answerable, cov, dense, _, hard, _ in rows:
                 refused = not (cov >= min_cov or dense >= min_dense)
                 if refused and not is_answerable:
                     tp += 1
@@ -78,7 +90,7 @@ def best_thresholds(rows):
             within_budget = false_refusals / answerable <= MAX_FALSE_REFUSAL_RATE
             # Among equally good pairs prefer the one farthest from every observed point.
             margin = min(min(abs(cov - min_cov) / 0.8, abs(dense - min_dense) / 0.15)
-                         for _, _, cov, dense, _, _ in rows) if rows else 0.0
+                         for _, _, cov, dense, _, _, _ in rows) if rows else 0.0
             # A gate's refusals hold first; then the false-refusal budget; then the fewest wrong
             # decisions. Not this group's own F1: its few unanswerable questions make that noisy,
             # and the overall refusal F1 (many refusals are structural) moves with errors, not it.
@@ -87,6 +99,30 @@ def best_thresholds(rows):
                 best = (key, float(min_cov), float(min_dense))
     (_, _, neg_errors, f1, margin), cov, dense = best
     return (f1, neg_errors, margin), cov, dense
+
+
+def best_disagreeing(rows, min_cov: float, min_dense: float) -> float:
+    """The coverage a question supported by similarity alone needs when fewer than
+    AGREEING_RANKINGS single rankings agree on its document: the value with the fewest wrong
+    decisions within the false-refusal budget (the fitted pair's own refusals counted), the
+    lowest such value (the least refusing) on a tie."""
+    answerable = sum(1 for r in rows if r[1]) or 1
+    best = None
+    for bar in np.arange(0.0, 1.01, 0.025):
+        errors = false_refusals = hard_answered = 0
+        for _, is_answerable, cov, dense, _, hard, agreeing in rows:
+            refused = not (cov >= min_cov or dense >= min_dense) or \
+                (cov < bar and agreeing < AGREEING_RANKINGS)
+            if refused and is_answerable:
+                errors += 1
+                false_refusals += 1
+            elif not refused and not is_answerable:
+                errors += 1
+                hard_answered += hard
+        key = (-hard_answered, false_refusals / answerable <= MAX_FALSE_REFUSAL_RATE, -errors, -bar)
+        if best is None or key > best[0]:
+            best = (key, float(bar))
+    return best[1]
 
 
 def main(argv=None) -> None:
@@ -117,19 +153,23 @@ def main(argv=None) -> None:
     for lang in args.keys:
         subset = [r for r in rows if r[0] == lang]
         for r in sorted(subset, key=lambda r: r[2]):
-            print(f"{lang} {'ANS  ' if r[1] else 'UNANS'} cov={r[2]:.3f} dense={r[3]:.4f} {r[4]}"
-                  f"{' (hard)' if r[5] and not r[1] else ''}")
+            print(f"{lang} {'ANS  ' if r[1] else 'UNANS'} cov={r[2]:.3f} dense={r[3]:.4f} "
+                  f"agreeing={r[6]} {r[4]}{' (hard)' if r[5] and not r[1] else ''}")
         (f1, neg_errors, _), cov, dense = best_thresholds(subset)
+        bar = best_disagreeing(subset, cov, dense) if lang in AGREEMENT_KEYS else 0.0
         print(f"==> {lang}: coverage >= {cov:.3f} or dense >= {dense:.4f}  (F1 {f1:.3f}, "
-              f"wrong decisions {-neg_errors})")
+              f"wrong decisions {-neg_errors}); with rankings disagreeing, coverage >= {bar:.3f}")
         if subset:
-            chosen[lang] = {"min_coverage": round(cov, 4), "min_dense": round(dense, 4)}
+            chosen[lang] = {"min_coverage": round(cov, 4), "min_dense": round(dense, 4),
+                            "min_coverage_disagreeing": round(bar, 4)}
     if args.write:
         current = {lang: vars(t) for lang, t in load_thresholds().items()}
         data = {"written_by": "python -m eval.calibrate_refusal --write (eval/calibrate_refusal.py)",
                 "datasets": [_relative(d) for _, d in pairs], "split": args.split,
                 "rule": "answer when best coverage in the top 3 >= min_coverage or best dense "
-                        "similarity >= min_dense",
+                        "similarity >= min_dense; below min_coverage_disagreeing, also when at "
+                        f"least {AGREEING_RANKINGS} single rankings (dense, sparse, English) have "
+                        "the top document in their top 3",
                 "thresholds": {**current, **chosen}, "fitted": sorted(chosen), "note": args.note}
         THRESHOLDS_FILE.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         load_thresholds.cache_clear()

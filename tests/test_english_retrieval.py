@@ -44,3 +44,18 @@ def test_lexicon_terms_match_in_their_past_ing_and_british_forms():
     assert found["approving"] == terms["approve"] and found["renting"] == terms["rent"]
     assert found["demobilised soldier"] == terms["demobilized soldier"]
     assert inflections("apply") == ["applied", "applying"]
+
+
+def test_the_single_rankings_agree_on_a_question_the_corpus_answers(store):
+    from service.runtime import Runtime
+    from service.settings import Settings
+    runtime = Runtime(Settings(store=str(store)))
+    engine = runtime.engine
+    question = "How much support does a worker in an industrial park receive per month?"
+    query = engine.understand(question)
+    ranked = engine.rank(question, 8, None, query.expanded)
+    top = ranked[0][0].split("#")[0]
+    # Dense, sparse and the English index: the Vietnamese decision is in at least two top-3s.
+    assert engine.retriever.agreement(engine.snapshot, question, query.expanded, top) >= 2
+    assert engine.retriever.agreement(engine.snapshot, question, query.expanded, "404/NOT-THERE") == 0
+    runtime.close()

@@ -7,6 +7,7 @@ the text never names a source that is not in `citations`. The optional LLM compo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.commentary import english_rendering
@@ -107,7 +108,8 @@ class GroundedComposer:
         # documents, clauses, … are the snapshot's: the composer reads one corpus view.
         return getattr(self.snapshot, name)
 
-    def compose(self, question: str, query: Query, ranked: Ranked) -> Answer:
+    def compose(self, question: str, query: Query, ranked: Ranked,
+                agreement: Callable[[], int] | None = None) -> Answer:
         docs = query.numbers or ([ranked[0][0].split("#")[0]] if ranked else [])
         if query.intent in _METADATA_INTENTS and query.numbers:
             if query.intent == "date" and asks_signer(question):
@@ -124,7 +126,7 @@ class GroundedComposer:
             if query.intent == "documents" and not query.numbers else None
         if scored == [] and query.cited:
             return self.refuse_uncited(query, ranked)
-        supported = is_supported(query, ranked) or documents_agree(scored)
+        supported = is_supported(query, ranked, agreement=agreement) or documents_agree(scored)
         if supported and not self.answers_type_asked(question, query, ranked):
             ranked = self._with_stating_clause(question, query, ranked)
         if not supported or not self.answers_type_asked(question, query, ranked):

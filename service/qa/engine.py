@@ -99,7 +99,9 @@ class Engine:
             ranked = self.rank(question, depth, query.numbers or None, query.expanded, snapshot)
             timings["retrieve_ms"] = _ms(t)
             timings["store_ms"] = self.retriever.store_ms()     # inside Edge / the server
-            answer = GroundedComposer(snapshot, self.store).compose(question, query, ranked)
+            def agreement() -> int:
+                return self.retriever.agreement(snapshot, question, query.expanded, ranked[0][0].split("#")[0])
+            answer = GroundedComposer(snapshot, self.store).compose(question, query, ranked, agreement)
         answer.timings = {**timings, "total_ms": _ms(started)}
         return answer
 

@@ -25,7 +25,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from cachetools import LRUCache
@@ -41,6 +41,7 @@ from service.store import (DENSE, ClauseStore, HybridPlan, PayloadFilter, Sparse
 # The English-renderings channel covers only clauses that have English; at full weight it lets
 # documents with an English version outrank the Vietnamese clause an English question is about.
 ENGLISH_WEIGHT = 0.5
+AGREEMENT_DEPTH = 3      # a single ranking agrees when the fused top document is in its top 3
 RRF_K = 2      # as Qdrant's RRF; k=2 beat k=10..60 on the seed dataset (bench/fusion.py)
 STOPWORDS = set("""và của các những là có được cho trong theo về với để tại từ này đó thì mà nào gì
 ai sao không một hay hoặc phải làm như bao nhiêu khi nào the of a an to in on for and or what
@@ -386,6 +387,26 @@ class Retriever:
                           sparse=SparseQuery.from_tokens(tokens) if tokens else None,
                           prefetch_limit=depth, rrf_k=RRF_K,
                           filter=PayloadFilter(numbers=numbers or ()))
+
+    def agreement(self, snapshot: IndexSnapshot, query: str, expanded: str | None, document: str) -> int:
+        """How many of the single rankings fused for a question (dense, sparse, and the English
+        index for an English question) have `document` among their AGREEMENT_DEPTH best clauses.
+        A question the corpus answers tends to find its document by meaning and by words alike;
+        an off-topic one is matched by each ranking to a different document."""
+        text = expanded or query
+        plan = self.plan(lexical_query(query, text), self.query_vector(text), AGREEMENT_DEPTH)
+        plans = [replace(plan, sparse=None, limit=AGREEMENT_DEPTH)]
+        if plan.sparse is not None:
+            plans.append(replace(plan, dense=None, limit=AGREEMENT_DEPTH))
+        agreeing = 0
+        for single in plans:
+            hits = self.store.hybrid_search(single)[:AGREEMENT_DEPTH]
+            records = self.store.retrieve_clauses([h.id for h in hits])
+            agreeing += any((r.payload.get("clause_id") or "").split("#")[0] == document for r in records)
+        if self.english_index and question_language(query) == "en":
+            agreeing += any(cid.split("#")[0] == document
+                            for cid, _ in snapshot.english_lexical(query, AGREEMENT_DEPTH, None))
+        return agreeing
 
     def rank(self, snapshot: IndexSnapshot, query: str, top_k: int = 10,
              numbers: list[str] | None = None, expanded: str | None = None) -> Ranked:

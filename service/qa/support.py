@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,12 @@ THRESHOLDS_FILE = Path(__file__).parent / "data" / "refusal_thresholds.json"
 class Threshold:
     min_coverage: float
     min_dense: float
+    # Supported by similarity alone, a question whose single rankings mostly disagree on its
+    # document needs at least this coverage (0: agreement is not asked).
+    min_coverage_disagreeing: float = 0.0
+
+
+AGREEING_RANKINGS = 2      # of the single rankings (dense, sparse, English), how many must agree
 
 
 @lru_cache(maxsize=4)
@@ -50,8 +57,11 @@ def threshold_key(query: Query) -> str | None:
     return query.language
 
 
-def is_supported(query: Query, ranked: Ranked,
-                 thresholds: dict[str, Threshold] | None = None) -> bool:
+def is_supported(query: Query, ranked: Ranked, thresholds: dict[str, Threshold] | None = None,
+                 agreement: Callable[[], int] | None = None) -> bool:
+    """The refuse-or-answer rule for a question's thresholds group. `agreement`, when given, is
+    asked (lazily: it costs two store queries) how many single rankings put the fused top
+    document among their best, for a question that similarity alone would let through."""
     if not ranked:
         return False
     key = threshold_key(query)
@@ -60,7 +70,11 @@ def is_supported(query: Query, ranked: Ranked,
         return True
     coverage, dense = support_features(ranked)
     threshold = thresholds[key]
-    return coverage >= threshold.min_coverage or dense >= threshold.min_dense
+    if not (coverage >= threshold.min_coverage or dense >= threshold.min_dense):
+        return False
+    if agreement is not None and coverage < threshold.min_coverage_disagreeing:
+        return agreement() >= AGREEING_RANKINGS
+    return True
 
 
 # ------------------------------------------------------------ answer types
