@@ -29,7 +29,7 @@ from service.qa.render import (
 )
 from service.qa.issuers import issuer_scores
 from service.qa.retrieve import IndexSnapshot, Ranked
-from service.qa.support import answer_types, is_supported, offers_answer_type
+from service.qa.support import NamedFact, answer_types, is_supported, offers_answer_type, unnamed_fact
 from service.qa.understand import (
     Query,
     asks_all_duties,
@@ -133,6 +133,9 @@ class GroundedComposer:
             if query.numbers and not query.inherited:
                 return self.refusal_within(query, ranked)
             return self.refusal(query, ranked)
+        unnamed = self._unnamed_fact(question, query)
+        if unnamed is not None:
+            return self.refusal_within(query, ranked, unnamed)
         if scored is not None:
             return self.documents_answer(question, query, ranked, scored)
         chosen = self.select_clauses(query, ranked, question)
@@ -158,6 +161,15 @@ class GroundedComposer:
         # A lead-in ("…, cụ thể:") states its facts in its points.
         texts = [c.text for clause in clauses for c in [clause, *self._children(clause)]]
         return offers_answer_type(answer_types(question), texts)
+
+    def _unnamed_fact(self, question: str, query: Query) -> NamedFact | None:
+        """The benefit, fee or fine an amount question asks of one named document that the
+        document never mentions ("trợ cấp hằng tháng" of a decree on one-off allowances)."""
+        if len(query.numbers) != 1 or query.inherited or query.paths:
+            return None
+        document = self.documents[query.numbers[0]]
+        text = " ".join([document.subject or "", *(c.text for c in document.clauses)])
+        return unnamed_fact(question, query.language, text)
 
     def _with_stating_clause(self, question: str, query: Query, ranked: Ranked) -> Ranked:
         """A question on one named document asking for an amount, a date, a count …, that none of
@@ -754,12 +766,16 @@ class GroundedComposer:
         return clause.text if clause is not None else ""
 
     # ------------------------------------------------------------ refusals
-    def refusal_within(self, query: Query, ranked: Ranked) -> Answer:
-        """The named document is stored but says nothing on the question: say so, naming it."""
+    def refusal_within(self, query: Query, ranked: Ranked, unnamed: NamedFact | None = None) -> Answer:
+        """The named document is stored but says nothing on the question: say so, naming it
+        (and the benefit asked for that it never mentions, when that is why)."""
         lang = query.language
         titles = ", ".join(doc_title(self.documents[n], lang) for n in query.numbers)
         text = (f"{titles} không có nội dung trả lời câu hỏi này." if lang == "vi"
                 else f"{titles} does not address this question.")
+        if unnamed is not None:
+            text += (f" Văn bản không quy định về \"{unnamed.asked}\": không có cụm \"{unnamed.qualifier}\"." if lang == "vi"
+                     else f" It never mentions a {unnamed.asked} (its text has no \"{unnamed.qualifier}\").")
         return Answer(answer=text, language=lang, refused=True, intent=query.intent,
                       related=self._related(ranked[:3], lang, set()), documents=list(query.numbers))
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest.vocab import MONTHS_EN
+from service.qa.render import lexicon, lexicon_matches
 from service.qa.retrieve import Ranked
 from service.qa.understand import STRUCTURAL_INTENTS, Query
 
@@ -164,3 +165,48 @@ def states(text: str, answer_type: str) -> bool:
 def offers_answer_type(types: list[str], texts: list[str]) -> bool:
     """True when no type is asked, or some text states at least one of the asked types."""
     return not types or any(states(text, t) for t in types for text in texts)
+
+
+# ------------------------------------------------------------ the fact asked, by name
+# A question for an amount names the benefit, fee or fine it wants, and the words after the
+# head single it out: "mức trợ cấp **hằng tháng** cho …", "**funeral** allowance" (→ "trợ cấp
+# mai táng"). A document that never uses those words does not state that fact, whatever amounts
+# it gives for others: the question is refused within it, not answered with another allowance.
+_FACT_STOP = (r"cho|của|đối với|là|bao nhiêu|khi|theo|mỗi|được|tối đa|tối thiểu|cụ thể|với|tại|ở|từ|"
+              r"đến|trong|và|hoặc|nào|thế nào|ra sao|gì|mấy|như|do")
+_FACT_WORD = rf"(?!(?:{_FACT_STOP})\b)\w+"
+_NAMED_FACT = re.compile(rf"(?<!\w)(?:mức\s+)?(?:trợ cấp|phụ cấp|hỗ trợ|lệ phí|phí|tiền phạt|phạt tiền|mức chi)\s+"
+                         rf"((?:{_FACT_WORD}\s+){{0,3}}?{_FACT_WORD})(?=\s+(?:{_FACT_STOP})\b|\s*[,?.;]|$)",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NamedFact:
+    asked: str        # as the question words it: "mức trợ cấp hằng tháng", "funeral allowance"
+    qualifier: str    # the Vietnamese words that single it out: "hằng tháng", "mai táng"
+
+
+def named_facts(question: str, language: str) -> list[NamedFact]:
+    """The benefits, fees and fines a question for an amount names by their own words. An
+    English question names one through a lexicon compound ("funeral allowance"); a head word
+    alone ("what allowance …") names none, so nothing is checked."""
+    if language == "en":
+        return [NamedFact(match.group(0), found.group(1))
+                for match in lexicon_matches(question) if " " in match.group(1)
+                for vietnamese in lexicon()[match.group(1).lower()]
+                for found in _NAMED_FACT.finditer(vietnamese)]
+    return [NamedFact(found.group(0), found.group(1)) for found in _NAMED_FACT.finditer(question)]
+
+
+def _folded(text: str) -> str:
+    # "hằng tháng" and "hàng tháng" are one word in two spellings, both official.
+    return text.casefold().replace("hằng", "hàng")
+
+
+def unnamed_fact(question: str, language: str, document_text: str) -> NamedFact | None:
+    """The first benefit, fee or fine an amount question names that the document never
+    mentions by its singling-out words, or None (also when the question asks no amount)."""
+    if not answer_types(question):
+        return None
+    text = _folded(document_text)
+    return next((fact for fact in named_facts(question, language) if _folded(fact.qualifier) not in text), None)
