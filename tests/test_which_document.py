@@ -5,7 +5,7 @@ import pytest
 
 from ingest.model import Document, Source
 from service.qa.issuers import fold, issuer_scores, syllables
-from service.qa.understand import asks_which_document_citing, described_kinds, intent_of, issuer_named
+from service.qa.understand import asks_which_document_citing, described_kinds, intent_of, issuer_named, kinds_asked
 from service_fixture import cli_json, ingested_store
 
 
@@ -132,6 +132,14 @@ def test_the_issuer_of_a_described_document_is_not_who_the_question_is_about():
 def test_an_english_which_document_question_may_name_a_long_issuer_first():
     question = "Which Ho Chi Minh City Social Security dispatch deals with the VssID app?"
     assert intent_of(question, has_document=False) == "documents"
+
+
+def test_a_reply_is_a_dispatch_asked_for():
+    # An agency's answer to a company's letter is a dispatch (công văn trả lời).
+    question = "Which Hanoi Social Security reply to a garment company confirmed its workers' sick-pay rights?"
+    assert intent_of(question, has_document=False) == "documents"
+    assert kinds_asked(question) == {"Công văn"}
+    assert described_kinds("What does the Labour Ministry's 2019 reply to the shoe company say?") == {"Công văn"}
 
 
 def test_documents_said_to_have_been_sent_are_references_not_addressees():
