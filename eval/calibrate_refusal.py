@@ -70,24 +70,32 @@ MAX_FALSE_REFUSAL_RATE = 0.05
 AGREEMENT_KEYS = ("vi", "en")
 
 
+def _tally(rows, refuses) -> tuple[int, int, int, int]:
+    """A refuse rule's decisions on the rows: (unanswerable refused, answerable refused,
+    unanswerable answered, hard questions among those answered)."""
+    tp = fp = fn = hard_answered = 0
+    for row in rows:
+        is_answerable, hard = row[1], row[5]
+        refused = refuses(row)
+        if refused and not is_answerable:
+            tp += 1
+        elif refused and is_answerable:
+            fp += 1
+        elif not refused and not is_answerable:
+            fn += 1
+            hard_answered += hard
+    return tp, fp, fn, hard_answered
+
+
 def best_thresholds(rows):
     best = None
     answerable = sum(1 for r in rows if r[1]) or 1
     for min_cov in np.arange(0.0, 1.01, 0.025):
         for min_dense in np.arange(0.80, 0.95, 0.0025):
-            tp = fp = fn = false_refusals = hard_answered = 0
-            for _, is_answerable, cov, dense, _, hard, _ in rows:
-                refused = not (cov >= min_cov or dense >= min_dense)
-                if refused and not is_answerable:
-                    tp += 1
-                elif refused and is_answerable:
-                    fp += 1
-                    false_refusals += 1
-                elif not refused and not is_answerable:
-                    fn += 1
-                    hard_answered += hard
+            tp, fp, fn, hard_answered = _tally(
+                rows, lambda r: not (r[2] >= min_cov or r[3] >= min_dense))
             f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-            within_budget = false_refusals / answerable <= MAX_FALSE_REFUSAL_RATE
+            within_budget = fp / answerable <= MAX_FALSE_REFUSAL_RATE
             # Among equally good pairs prefer the one farthest from every observed point.
             margin = min(min(abs(cov - min_cov) / 0.8, abs(dense - min_dense) / 0.15)
                          for _, _, cov, dense, _, _, _ in rows) if rows else 0.0
@@ -109,17 +117,10 @@ def best_disagreeing(rows, min_cov: float, min_dense: float) -> float:
     answerable = sum(1 for r in rows if r[1]) or 1
     best = None
     for bar in np.arange(0.0, 1.01, 0.025):
-        errors = false_refusals = hard_answered = 0
-        for _, is_answerable, cov, dense, _, hard, agreeing in rows:
-            refused = not (cov >= min_cov or dense >= min_dense) or \
-                (cov < bar and agreeing < AGREEING_RANKINGS)
-            if refused and is_answerable:
-                errors += 1
-                false_refusals += 1
-            elif not refused and not is_answerable:
-                errors += 1
-                hard_answered += hard
-        key = (-hard_answered, false_refusals / answerable <= MAX_FALSE_REFUSAL_RATE, -errors, -bar)
+        _, fp, fn, hard_answered = _tally(
+            rows, lambda r: not (r[2] >= min_cov or r[3] >= min_dense)
+            or (r[2] < bar and r[6] < AGREEING_RANKINGS))
+        key = (-hard_answered, fp / answerable <= MAX_FALSE_REFUSAL_RATE, -(fp + fn), -bar)
         if best is None or key > best[0]:
             best = (key, float(bar))
     return best[1]
