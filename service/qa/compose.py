@@ -29,7 +29,10 @@ from service.qa.render import (
 )
 from service.qa.issuers import issuer_scores
 from service.qa.retrieve import IndexSnapshot, Ranked
-from service.qa.support import NamedFact, answer_types, is_supported, offers_answer_type, unnamed_fact
+from service.qa.support import (
+    NamedFact, answer_types, designations_in, is_supported, names_designation, names_other_designation,
+    offers_answer_type, unnamed_fact,
+)
 from service.qa.understand import (
     Query,
     asks_all_duties,
@@ -141,6 +144,7 @@ class GroundedComposer:
         chosen = self.select_clauses(query, ranked, question)
         if not chosen:
             return self.refusal(query, ranked)
+        chosen = self._designated(chosen, question)
         chosen = chosen + self._answer_other_parts(chosen, ranked, query, question)
         lang = query.language
         if query.intent == "deadline":
@@ -161,6 +165,31 @@ class GroundedComposer:
         # A lead-in ("…, cụ thể:") states its facts in its points.
         texts = [c.text for clause in clauses for c in [clause, *self._children(clause)]]
         return offers_answer_type(answer_types(question), texts)
+
+    def _designated(self, chosen: list[Clause], question: str) -> list[Clause]:
+        """A question naming one item of a numbered series ("nhóm đối tượng số 1", "vùng II"):
+        a cited sibling item for another ("Nhóm đối tượng số 5 …: 2.000.000 đồng") gives way to
+        the item naming the one asked for, and a cited lead-in of the series ("Tặng quà … 27
+        tháng 7:") is followed by that item. Numbers weigh nothing in the ranking, so items
+        differing only in them tie."""
+        designations = designations_in(question)
+        if not designations:
+            return chosen
+        picked: list[Clause] = []
+        for clause in chosen:
+            if clause.parent is not None and names_other_designation(clause.text, designations):
+                siblings = [self.clauses[f"{clause.doc}#{p}"] for p in self._siblings(clause)]
+                clause = next((s for s in siblings if names_designation(s.text, designations)), clause)
+            items = self._children(clause)
+            named = [c for c in items if names_designation(c.text, designations)]
+            for c in [clause, *(named[:1] if any(names_other_designation(i.text, designations) for i in items) else [])]:
+                if c not in picked:
+                    picked.append(c)
+        return picked
+
+    def _siblings(self, clause: Clause) -> list[str]:
+        parent = self.clauses.get(f"{clause.doc}#{clause.parent}")
+        return [p for p in parent.children if p != clause.path] if parent else []
 
     def _unnamed_fact(self, question: str, query: Query) -> NamedFact | None:
         """The benefit, fee or fine an amount question asks of one named document that the

@@ -210,3 +210,38 @@ def unnamed_fact(question: str, language: str, document_text: str) -> NamedFact 
         return None
     text = _folded(document_text)
     return next((fact for fact in named_facts(question, language) if _folded(fact.qualifier) not in text), None)
+
+
+# ------------------------------------------------------------ an item of a numbered series
+# "Nhóm đối tượng số 1", "vùng II", "hạng B", "loại 2": a question naming one item of a series
+# is answered by the item that names it, not by a sibling naming another ("Nhóm đối tượng số 5
+# …: 2.000.000 đồng/đơn vị"), which ranks the same since the items differ only in numbers.
+_SERIES_HEAD = r"nhóm đối tượng|nhóm|vùng|loại|hạng|bậc|khu vực"
+_SERIES_VALUE = r"\d{1,2}|[IVX]{1,4}|[A-E]\d?"
+_DESIGNATION = re.compile(rf"(?<!\w)({_SERIES_HEAD})\s+(?:số\s+)?((?:{_SERIES_VALUE})(?:\s*(?:,|và|and)\s*(?:{_SERIES_VALUE}))*)"
+                          rf"(?![\w/.-])", re.IGNORECASE)
+
+
+def _designations(text: str) -> set[tuple[str, str]]:
+    found = set()
+    for match in _DESIGNATION.finditer(text):
+        head = " ".join(match.group(1).lower().split())
+        for value in re.split(r"\s*(?:,|và|and)\s*", match.group(2)):
+            found.add((head, value.upper().lstrip("0") or "0"))
+    return found
+
+
+def designations_in(question: str) -> set[tuple[str, str]]:
+    """The items of numbered series a question names: {("nhóm đối tượng", "1")}."""
+    return _designations(question)
+
+
+def names_designation(text: str, designations: set[tuple[str, str]]) -> bool:
+    return bool(_designations(text) & designations)
+
+
+def names_other_designation(text: str, designations: set[tuple[str, str]]) -> bool:
+    """The text names another item of a series the question names an item of, and not that one."""
+    named = _designations(text)
+    heads = {head for head, _ in designations}
+    return not (named & designations) and any(head in heads for head, _ in named)
