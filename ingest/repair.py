@@ -56,6 +56,7 @@ _TRAILING_PUNCT = ".,;:)]”\"'’»!?%…"
 _ITEM_MARKER_RE = re.compile(
     r"^(?:[*_]{1,3}(?=[IVXLC\dĐ]))?(?:[IVXLC]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.|[a-zđ]\)|[-–+•]|Điều\s+\d+\.)\s*[*_]{0,3}\s+\S"
 )
+_LONE_MARKER_RE = re.compile(r"[*_]{0,3}(?:[IVXLC]{1,5}\.|\d{1,2}(?:\.\d{1,2})+\.?|\d{1,2}\.|[a-zđ]\))[*_]{0,3}")
 _HEADER_KEYWORD_RE = re.compile(
     r"^(?:Số\s*:|V/v\b|Về việc\b|Kính\s+gửi|Nơi\s+nhận|KT\.|TL\.|TM\.|TUQ\.|Q\.\s|Căn\s+cứ|"
     r"CỘNG\s+HÒA|CỘNG\s+HOÀ|Độc\s+lập|QUYẾT\s+ĐỊNH|CÔNG\s+ĐIỆN|KẾ\s+HOẠCH|THÔNG\s+BÁO|"
@@ -763,6 +764,8 @@ def _structural_rules(text: str, position: int, line_start: int) -> bool:
     after = text[position + 1: position + 81]
     if prev_line.strip() in known_abbreviations():
         return False        # "KT.\n TỔNG GIÁM ĐỐC": the signing authority belongs to its title
+    if _LONE_MARKER_RE.fullmatch(prev_line.strip()):
+        return False        # "2.6.\n Căn cứ vào …": a numbered item's marker, alone, opens its text
     keyword = _HEADER_KEYWORD_RE.match(after)
     if keyword:
         # "Hà\n  Nội, ngày": the place name began on the previous line; break before it instead.

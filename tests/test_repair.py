@@ -92,3 +92,18 @@ def test_a_bold_heading_after_a_sentence_end_starts_its_own_line():
     assert any(line.startswith("1. Bộ trưởng các Bộ") for line in lines)
     assert any(line.startswith("**2.** Chủ tịch") for line in lines)
     assert "Tập trung chỉ đạo hoàn thành sửa đổi, bổ sung văn bản quy phạm pháp luật." in repair_text(raw).text
+
+
+def test_an_item_marker_alone_on_its_line_opens_its_text_even_a_cang_cu_sentence():
+    # "Căn cứ …" usually opens the preamble's legal bases; after a lone "2.6." it is the
+    # item's own text, and the item must not be lost into the bullet before it.
+    raw = ("2.5.\nTiếp tục rà soát, kiện toàn tổ chức bộ máy quản lý nhà nước về lao động.\n"
+           "- Thời gian thực hiện: Thực hiện thường xuyên hằng năm.\n"
+           "2.6.\nCăn cứ vào điều kiện thực tế của địa phương, hình thành các cơ chế tham vấn ba bên.\n"
+           "- Thời gian thực hiện: Hoàn thành trong quý III/2020.\n")
+    lines = repair_text(raw).text.split("\n")
+    assert "2.6. Căn cứ vào điều kiện thực tế của địa phương, hình thành các cơ chế tham vấn ba bên." in lines
+    assert "2.5. Tiếp tục rà soát, kiện toàn tổ chức bộ máy quản lý nhà nước về lao động." in lines
+    # A legal basis after a finished line still starts its own line.
+    assert repair_text("QUYẾT ĐỊNH:\nCăn cứ Luật Tổ chức chính quyền địa phương;\n").text.split("\n")[1] \
+        .startswith("Căn cứ Luật")
