@@ -46,6 +46,12 @@ def test_lexicon_terms_match_in_their_past_ing_and_british_forms():
     assert inflections("apply") == ["applied", "applying"]
 
 
+def test_where_the_money_comes_from_is_asked_of_the_funding_clause():
+    from service.qa.understand import expand, understand
+    question = "Where does the money for convalescence come from under the city's decision?"
+    assert "kinh phí" in expand(question, understand(question, None, [], {}))
+
+
 def test_the_single_rankings_agree_on_a_question_the_corpus_answers(store):
     from service.runtime import Runtime
     from service.settings import Settings
