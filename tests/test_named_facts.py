@@ -34,10 +34,10 @@ def test_an_amount_question_names_its_benefit_by_the_words_after_the_head(questi
 
 def test_spelling_variants_of_a_qualifier_are_one_word():
     text = "được xét trợ cấp hàng tháng mức 360.000 đồng"
-    assert unnamed_fact("Mức trợ cấp hằng tháng là bao nhiêu?", "vi", text) is None
-    assert unnamed_fact("Mức trợ cấp mai táng là bao nhiêu?", "vi", text).qualifier == "mai táng"
+    assert unnamed_fact("Mức trợ cấp hằng tháng là bao nhiêu?", "vi", [text]) is None
+    assert unnamed_fact("Mức trợ cấp mai táng là bao nhiêu?", "vi", [text]).qualifier == "mai táng"
     # Not an amount question: the check does not apply.
-    assert unnamed_fact("Trợ cấp mai táng do ai chi trả?", "vi", text) is None
+    assert unnamed_fact("Trợ cấp mai táng do ai chi trả?", "vi", [text]) is None
 
 
 @pytest.mark.parametrize("question,named", [

@@ -177,9 +177,9 @@ class GroundedComposer:
             return chosen
         picked: list[Clause] = []
         for clause in chosen:
-            if clause.parent is not None and names_other_designation(clause.text, designations):
-                siblings = [self.clauses[f"{clause.doc}#{p}"] for p in self._siblings(clause)]
-                clause = next((s for s in siblings if names_designation(s.text, designations)), clause)
+            parent = self.clauses.get(f"{clause.doc}#{clause.parent}") if clause.parent is not None else None
+            if parent is not None and names_other_designation(clause.text, designations):
+                clause = next((s for s in self._children(parent) if names_designation(s.text, designations)), clause)
             items = self._children(clause)
             named = [c for c in items if names_designation(c.text, designations)]
             for c in [clause, *(named[:1] if any(names_other_designation(i.text, designations) for i in items) else [])]:
@@ -187,18 +187,13 @@ class GroundedComposer:
                     picked.append(c)
         return picked
 
-    def _siblings(self, clause: Clause) -> list[str]:
-        parent = self.clauses.get(f"{clause.doc}#{clause.parent}")
-        return [p for p in parent.children if p != clause.path] if parent else []
-
     def _unnamed_fact(self, question: str, query: Query) -> NamedFact | None:
         """The benefit, fee or fine an amount question asks of one named document that the
         document never mentions ("trợ cấp hằng tháng" of a decree on one-off allowances)."""
         if len(query.numbers) != 1 or query.inherited or query.paths:
             return None
         document = self.documents[query.numbers[0]]
-        text = " ".join([document.subject or "", *(c.text for c in document.clauses)])
-        return unnamed_fact(question, query.language, text)
+        return unnamed_fact(question, query.language, (document.subject or "", *(c.text for c in document.clauses)))
 
     def _with_stating_clause(self, question: str, query: Query, ranked: Ranked) -> Ranked:
         """A question on one named document asking for an amount, a date, a count …, that none of

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -203,13 +203,15 @@ def _folded(text: str) -> str:
     return text.casefold().replace("hằng", "hàng")
 
 
-def unnamed_fact(question: str, language: str, document_text: str) -> NamedFact | None:
+def unnamed_fact(question: str, language: str, document_texts: Iterable[str]) -> NamedFact | None:
     """The first benefit, fee or fine an amount question names that the document never
-    mentions by its singling-out words, or None (also when the question asks no amount)."""
-    if not answer_types(question):
+    mentions by its singling-out words, or None (also when the question asks no amount).
+    `document_texts` is read only when there is a named fact to look for."""
+    facts = named_facts(question, language) if answer_types(question) else []
+    if not facts:
         return None
-    text = _folded(document_text)
-    return next((fact for fact in named_facts(question, language) if _folded(fact.qualifier) not in text), None)
+    text = _folded(" ".join(document_texts))
+    return next((fact for fact in facts if _folded(fact.qualifier) not in text), None)
 
 
 # ------------------------------------------------------------ an item of a numbered series
@@ -222,7 +224,8 @@ _DESIGNATION = re.compile(rf"(?<!\w)({_SERIES_HEAD})\s+(?:số\s+)?((?:{_SERIES_
                           rf"(?![\w/.-])", re.IGNORECASE)
 
 
-def _designations(text: str) -> set[tuple[str, str]]:
+def designations_in(text: str) -> set[tuple[str, str]]:
+    """The items of numbered series a text names: {("nhóm đối tượng", "1")}."""
     found = set()
     for match in _DESIGNATION.finditer(text):
         head = " ".join(match.group(1).lower().split())
@@ -231,17 +234,12 @@ def _designations(text: str) -> set[tuple[str, str]]:
     return found
 
 
-def designations_in(question: str) -> set[tuple[str, str]]:
-    """The items of numbered series a question names: {("nhóm đối tượng", "1")}."""
-    return _designations(question)
-
-
 def names_designation(text: str, designations: set[tuple[str, str]]) -> bool:
-    return bool(_designations(text) & designations)
+    return bool(designations_in(text) & designations)
 
 
 def names_other_designation(text: str, designations: set[tuple[str, str]]) -> bool:
     """The text names another item of a series the question names an item of, and not that one."""
-    named = _designations(text)
+    named = designations_in(text)
     heads = {head for head, _ in designations}
     return not (named & designations) and any(head in heads for head, _ in named)
